@@ -1,0 +1,57 @@
+"""The description of a target: its language, backend, default pipelines and output formats.
+
+A target module defines one backend (mostly a token table) and one ``TARGET`` constant; everything
+else (CLI choices, parity harness, outputs/ layout) is derived from the registry of those constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigma.conversion.base import Backend
+
+DEFAULT_FORMAT = "default"
+
+
+@dataclass(frozen=True)
+class Format:
+    """An output format: plain queries (no template) or an artifact rendered from a template."""
+
+    name: str
+    extension: str
+    description: str
+    template: str | None = None  # path below templates/, e.g. "splunk/savedsearches.conf.j2"
+
+    @property
+    def is_artifact(self) -> bool:
+        return self.template is not None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One output language and how sigma-parity produces it."""
+
+    key: str
+    language: str
+    backend_class: type[Backend]
+    formats: Mapping[str, Format]
+    default_format: str = DEFAULT_FORMAT
+    # Pipeline per logsource family (see converter.pipelines.pipeline_family); missing: none.
+    pipelines: Mapping[str, str] = field(default_factory=dict)
+    # True when the default pipeline renames fields, so a field left as-is is worth a warning.
+    maps_fields: bool = False
+    index_patterns: tuple[str, ...] = ()
+    backend_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def default_pipeline(self) -> str | None:
+        return self.pipelines.get("windows")
+
+    def format(self, name: str | None) -> Format:
+        return self.formats[name or self.default_format]
+
+
+def query_format(extension: str, description: str = "one query per rule") -> Format:
+    return Format(DEFAULT_FORMAT, extension, description)

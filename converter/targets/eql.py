@@ -1,0 +1,42 @@
+"""Elasticsearch EQL via pySigma's EqlBackend and the ECS pipelines.
+
+EQL has no full-text search: Elasticsearch rejects a bare string as a condition
+(``any where "foo"`` fails with "Condition expression needs to be boolean"), which is what the
+upstream backend emits for keyword rules. Such rules are unsupported here instead of silently
+producing a query the engine refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sigma.backends.elasticsearch import EqlBackend
+from sigma.conditions import ConditionValueExpression
+from sigma.conversion.state import ConversionState
+from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+
+from converter.pipelines import ECS_PIPELINES
+from converter.targets.base import Target, query_format
+from converter.targets.elastic import RULE_FORMAT, WINDOWS_INDEXES
+
+
+class ElasticEqlBackend(EqlBackend):  # type: ignore[misc]
+    """EqlBackend that refuses keyword (unbound value) conditions."""
+
+    def convert_condition_val(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
+        raise SigmaFeatureNotSupportedByBackendError(
+            "keyword (full-text) search: EQL has no field-less match and Elasticsearch "
+            "rejects a bare string as a condition",
+            source=cond.source,
+        )
+
+
+TARGET = Target(
+    key="eql",
+    language="Elasticsearch EQL",
+    backend_class=ElasticEqlBackend,
+    pipelines=ECS_PIPELINES,
+    maps_fields=True,
+    index_patterns=WINDOWS_INDEXES,
+    formats={"default": query_format("eql"), **RULE_FORMAT("eql")},
+)
