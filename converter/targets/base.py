@@ -12,6 +12,8 @@ from typing import Any
 
 from sigma.conversion.base import Backend
 
+from converter.results import ConversionWarning, Direction
+
 DEFAULT_FORMAT = "default"
 
 
@@ -55,3 +57,17 @@ class Target:
 
 def query_format(extension: str, description: str = "one query per rule") -> Format:
     return Format(DEFAULT_FORMAT, extension, description)
+
+
+class WarningCollector:
+    """Mixin for backends that declare where a query may over- or under-match the rule.
+
+    The conversion core empties ``conversion_warnings`` before each rule and reads it after.
+    """
+
+    conversion_warnings: list[ConversionWarning]
+
+    def warn(self, cause: str, direction: Direction, message: str) -> None:
+        if not hasattr(self, "conversion_warnings"):
+            self.conversion_warnings = []
+        self.conversion_warnings.append(ConversionWarning(cause, direction, message))
