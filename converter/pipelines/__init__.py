@@ -44,13 +44,17 @@ def pipeline_family(logsource: SigmaLogSource | None) -> str:
 
 @cache
 def _resolver() -> ProcessingPipelineResolver:
-    return ProcessingPipelineResolver.from_pipeline_list(
-        InstalledSigmaPlugins.autodiscover().pipelines.values()
-    )
+    resolver: ProcessingPipelineResolver = _plugins().get_pipeline_resolver()
+    return resolver
+
+
+@cache
+def _plugins() -> InstalledSigmaPlugins:
+    return InstalledSigmaPlugins.autodiscover()
 
 
 def known_pipelines() -> list[str]:
-    return sorted(InstalledSigmaPlugins.autodiscover().pipelines)
+    return sorted(_plugins().pipelines)
 
 
 def resolve(specs: Sequence[str], target: str | None = None) -> ProcessingPipeline:

@@ -8,27 +8,19 @@ producing a query the engine refuses.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sigma.backends.elasticsearch import EqlBackend
-from sigma.conditions import ConditionValueExpression
-from sigma.conversion.state import ConversionState
-from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
 from converter.pipelines import ECS_PIPELINES
 from converter.targets.base import Target, query_format
-from converter.targets.elastic import RULE_FORMAT, WINDOWS_INDEXES
+from converter.targets.elastic import RULE_FORMAT, WINDOWS_INDEXES, RefuseKeywords
 
 
-class ElasticEqlBackend(EqlBackend):  # type: ignore[misc]
+class ElasticEqlBackend(RefuseKeywords, EqlBackend):  # type: ignore[misc]
     """EqlBackend that refuses keyword (unbound value) conditions."""
 
-    def convert_condition_val(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
-        raise SigmaFeatureNotSupportedByBackendError(
-            "keyword (full-text) search: EQL has no field-less match and Elasticsearch "
-            "rejects a bare string as a condition",
-            source=cond.source,
-        )
+    keyword_reason = (
+        "EQL has no field-less match and Elasticsearch rejects a bare string as a condition"
+    )
 
 
 TARGET = Target(

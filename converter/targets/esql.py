@@ -6,12 +6,18 @@ from sigma.backends.elasticsearch import ESQLBackend
 
 from converter.pipelines import ECS_PIPELINES
 from converter.targets.base import Target, query_format
-from converter.targets.elastic import RULE_FORMAT, WINDOWS_INDEXES
+from converter.targets.elastic import RULE_FORMAT, WINDOWS_INDEXES, RefuseKeywords
+
+
+class ElasticEsqlBackend(RefuseKeywords, ESQLBackend):  # type: ignore[misc]
+    """ESQLBackend that says why keyword (unbound value) conditions cannot be converted."""
+
+    keyword_reason = "ES|QL has no field-less match over all fields of an event"
 
 TARGET = Target(
     key="esql",
     language="ES|QL",
-    backend_class=ESQLBackend,
+    backend_class=ElasticEsqlBackend,
     pipelines=ECS_PIPELINES,
     maps_fields=True,
     index_patterns=WINDOWS_INDEXES,

@@ -1,0 +1,59 @@
+"""Which of a rule's fields a field-mapping pipeline left as they were.
+
+A field the pipeline did not rename is usually one the target's schema does not have, so the query
+would silently never match on it; the JSON report says so as an under-match warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+
+from converter.results import ConversionWarning
+from converter.targets.base import Target
+
+
+def detection_fields(rule: SigmaRule) -> set[str]:
+    """Every field name the rule's detection items test."""
+    return {
+        item.field
+        for detection in rule.detection.detections.values()
+        for item in _items(detection)
+        if item.field
+    }
+
+
+def _items(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
+    for item in detection.detection_items:
+        if isinstance(item, SigmaDetection):
+            yield from _items(item)
+        else:
+            yield item
+
+
+def unmapped_warnings(
+    original: set[str], processed: SigmaRule, target: Target
+) -> list[ConversionWarning]:
+    """Warnings for the rule's own fields that its target's pipeline left as they were."""
+    kept = original & detection_fields(processed)
+    unmapped = sorted(f for f in kept if not _is_schema(f))
+    if not unmapped:
+        return []
+    return [
+        ConversionWarning(
+            "unmapped-field",
+            "under-match",
+            f"field {', '.join(unmapped)} passed through the {target.key} pipeline unmapped; "
+            "the query matches only if the index has a field of exactly that name",
+        )
+    ]
+
+
+def _is_schema(name: str) -> bool:
+    """True for names already in the target schema's dotted form (ECS), e.g. process.name."""
+    try:
+        from converter.schema.ecs import ECS_FIELD_TYPES
+    except ImportError:  # the schema module arrives with the KQL target
+        return False
+    return name in ECS_FIELD_TYPES

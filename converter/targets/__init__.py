@@ -1,0 +1,18 @@
+"""The target registry: the one dict the CLI, the parity harness and outputs/ derive from."""
+
+from __future__ import annotations
+
+from converter.targets import eql, esql, lucene, splunk
+from converter.targets.base import Format, Target
+
+TARGETS: dict[str, Target] = {
+    target.key: target
+    for target in (
+        splunk.TARGET,
+        lucene.TARGET,
+        eql.TARGET,
+        esql.TARGET,
+    )
+}
+
+__all__ = ["TARGETS", "Format", "Target"]

@@ -1,0 +1,134 @@
+"""Writing conversion results: query files, artifacts, the outputs/ layout and the JSON report.
+
+Every file is written whole or not at all: content goes to a temporary file in the destination
+folder, which is then renamed over the destination.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from converter.results import RuleResult
+from converter.targets import TARGETS
+from converter.targets.base import Format, Target
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def query_text(results: Iterable[RuleResult]) -> str:
+    """Each converted rule's query and a newline; a multi-line query also gets an empty line."""
+    chunks = []
+    for result in results:
+        if result.status != "converted":
+            continue
+        query = result.query
+        chunks.append(query + ("\n\n" if "\n" in query else "\n"))
+    return "".join(chunks)
+
+
+def render(target: Target, fmt: Format, results: list[RuleResult], index: Sequence[str]) -> str:
+    """The text of one output file in ``fmt`` for the converted ``results``."""
+    converted = [r for r in results if r.status == "converted"]
+    if not fmt.is_artifact:
+        return query_text(converted)
+    from converter.render import render_artifact  # Jinja2 loads only when an artifact is asked
+
+    return render_artifact(target, fmt, converted, index or target.index_patterns)
+
+
+def write_tree(
+    out: Path, results: list[RuleResult], formats: dict[str, Format], index: Sequence[str]
+) -> list[Path]:
+    """Write the outputs/ layout: out/<target>/<rule-file-stem>.<ext> plus UNSUPPORTED.md.
+
+    Files of the same extension in out/<target>/ that this run did not write are removed, so the
+    folder mirrors the converted rules.
+    """
+    written: list[Path] = []
+    by_target: dict[str, list[RuleResult]] = defaultdict(list)
+    for result in results:
+        by_target[result.target].append(result)
+    for key, target_results in by_target.items():
+        written += _write_target(out / key, TARGETS[key], formats[key], target_results, index)
+    return written
+
+
+def _write_target(
+    folder: Path, target: Target, fmt: Format, results: list[RuleResult], index: Sequence[str]
+) -> list[Path]:
+    by_stem: dict[str, list[RuleResult]] = defaultdict(list)
+    for result in results:
+        if result.status == "converted":
+            by_stem[result.stem].append(result)
+    written = []
+    for stem, stem_results in sorted(by_stem.items()):
+        path = folder / f"{stem}.{fmt.extension}"
+        write_atomic(path, render(target, fmt, stem_results, index))
+        written.append(path)
+    unsupported = folder / "UNSUPPORTED.md"
+    write_atomic(unsupported, unsupported_markdown(target, results))
+    _prune(folder, fmt.extension, {*written, unsupported})
+    return written
+
+
+def _prune(folder: Path, extension: str, keep: set[Path]) -> None:
+    for path in folder.glob(f"*.{extension}"):
+        if path not in keep:
+            path.unlink()
+
+
+def unsupported_markdown(target: Target, results: list[RuleResult]) -> str:
+    """UNSUPPORTED.md: the rules a target cannot express, with the reason, grouped by reason."""
+    rows = sorted(
+        (r.message, r.stem, r.rule_id or "") for r in results if r.status == "unsupported"
+    )
+    lines = [f"# Rules {target.language} cannot express", ""]
+    if not rows:
+        return "\n".join([*lines, "Every rule converted.", ""])
+    counts = Counter(message for message, _, _ in rows)
+    lines += [f"{len(rows)} rules are unsupported for `{target.key}`.", "", "| reason | rules |",
+              "|---|---|"]
+    lines += [f"| {_cell(m)} | {n} |" for m, n in counts.most_common()]
+    lines += ["", "| rule file | id | reason |", "|---|---|---|"]
+    lines += [f"| {stem} | {rule_id} | {_cell(m)} |" for m, stem, rule_id in rows]
+    return "\n".join([*lines, ""])
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def report_json(results: list[RuleResult], targets: Sequence[str]) -> str:
+    """The --json-report document of DESIGN.md."""
+    summary: dict[str, Any] = {
+        "rules": len({(str(r.path), r.rule_id, r.title) for r in results}),
+        "targets": list(targets),
+        "by_target": {
+            key: _status_counts(r for r in results if r.target == key) for key in targets
+        },
+        "warnings": sum(len(r.warnings) for r in results),
+    }
+    document = {"rules": [r.to_json() for r in results], "summary": summary}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _status_counts(results: Iterable[RuleResult]) -> dict[str, int]:
+    counts = Counter(r.status for r in results)
+    return {status: counts[status] for status in ("converted", "unsupported", "error")}
