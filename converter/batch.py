@@ -53,7 +53,9 @@ def convert_files(
     return results
 
 
-def _iter_results(files: Sequence[Path], settings: Settings, jobs: int) -> Iterator[list[RuleResult]]:
+def _iter_results(
+    files: Sequence[Path], settings: Settings, jobs: int
+) -> Iterator[list[RuleResult]]:
     if jobs <= 1 or len(files) < _PARALLEL_THRESHOLD:
         converter = Converter(settings)
         for path in files:

@@ -38,15 +38,29 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("-t", "--target", required=True, type=click.Choice([*TARGETS, "all"]),
-              help="Target language, or 'all' (needs -o DIR).")
+@click.option(
+    "-t",
+    "--target",
+    required=True,
+    type=click.Choice([*TARGETS, "all"]),
+    help="Target language, or 'all' (needs -o DIR).",
+)
 @click.option("-f", "--format", "fmt", help="Output format (see 'sigma-parity targets').")
-@click.option("-p", "--pipeline", "pipelines", multiple=True,
-              help="Pipeline name or pySigma pipeline YAML, added to the target's default.")
+@click.option(
+    "-p",
+    "--pipeline",
+    "pipelines",
+    multiple=True,
+    help="Pipeline name or pySigma pipeline YAML, added to the target's default.",
+)
 @click.option("--profile", type=click.Choice(list(PROFILES)), default="stock", show_default=True)
 @click.option("--index", "indexes", multiple=True, help="Index pattern for Elastic artifacts.")
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output file (one target) or directory (-t all); default stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Output file (one target) or directory (-t all); default stdout.",
+)
 @click.option("--json-report", type=click.Path(path_type=Path), help="Write a JSON report here.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: all cores).")
 @click.option("--skip-unsupported", is_flag=True, help="Unsupported rules do not fail the run.")
@@ -54,9 +68,18 @@ def cli() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List every note; tracebacks on errors.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def convert(
-    target: str, fmt: str | None, pipelines: tuple[str, ...], profile: str,
-    indexes: tuple[str, ...], output: Path | None, json_report: Path | None, jobs: int | None,
-    skip_unsupported: bool, strict: bool, verbose: bool, paths: tuple[Path, ...],
+    target: str,
+    fmt: str | None,
+    pipelines: tuple[str, ...],
+    profile: str,
+    indexes: tuple[str, ...],
+    output: Path | None,
+    json_report: Path | None,
+    jobs: int | None,
+    skip_unsupported: bool,
+    strict: bool,
+    verbose: bool,
+    paths: tuple[Path, ...],
 ) -> None:
     """Convert Sigma rules in PATH... (files or directories) to queries or artifacts."""
     keys = list(TARGETS) if target == "all" else [target]
@@ -127,8 +150,12 @@ def _dedupe_stems(results: list[RuleResult]) -> list[RuleResult]:
 
 
 def _emit(
-    keys: Sequence[str], formats: dict[str, Format], results: list[RuleResult],
-    output: Path | None, indexes: Sequence[str], all_targets: bool,
+    keys: Sequence[str],
+    formats: dict[str, Format],
+    results: list[RuleResult],
+    output: Path | None,
+    indexes: Sequence[str],
+    all_targets: bool,
 ) -> None:
     try:
         if all_targets:
@@ -150,15 +177,31 @@ def _report(results: list[RuleResult], keys: Sequence[str], skip: bool, verbose:
         if result.status == "error":
             click.echo(f"{_where(result)}: error [{result.target}]: {result.message}", err=True)
     _list_notes(
-        [f"{_where(r)}: unsupported [{r.target}]: {r.message}" for r in results
-         if r.status == "unsupported"], "unsupported", verbose or not skip)
+        [
+            f"{_where(r)}: unsupported [{r.target}]: {r.message}"
+            for r in results
+            if r.status == "unsupported"
+        ],
+        "unsupported",
+        verbose or not skip,
+    )
     _list_notes(
-        [f"{_where(r)}: warning [{r.target}] {w.cause} ({w.direction}): {w.message}"
-         for r in results if r.status == "converted" for w in r.warnings], "warnings", verbose)
+        [
+            f"{_where(r)}: warning [{r.target}] {w.cause} ({w.direction}): {w.message}"
+            for r in results
+            if r.status == "converted"
+            for w in r.warnings
+        ],
+        "warnings",
+        verbose,
+    )
     for key in keys:
         counts = Counter(r.status for r in results if r.target == key)
-        click.echo(f"{key}: {counts['converted']} converted, {counts['unsupported']} "
-                   f"unsupported, {counts['error']} errors", err=True)
+        click.echo(
+            f"{key}: {counts['converted']} converted, {counts['unsupported']} "
+            f"unsupported, {counts['error']} errors",
+            err=True,
+        )
 
 
 def _list_notes(lines: list[str], what: str, show_all: bool) -> None:
@@ -182,11 +225,14 @@ def _exit_code(results: list[RuleResult], skip_unsupported: bool) -> int:
 def targets() -> None:
     """List targets, their formats and default pipelines, the profiles and known pipelines."""
     for target in TARGETS.values():
-        fmts = ", ".join(f"{n}{' (default)' if n == target.default_format else ''}"
-                         for n in target.formats)
+        fmts = ", ".join(
+            f"{n}{' (default)' if n == target.default_format else ''}" for n in target.formats
+        )
         pipeline = target.default_pipeline or "none"
-        click.echo(f"{target.key:8} {target.language}\n{'':8} formats: {fmts}\n"
-                   f"{'':8} default pipeline: {pipeline}")
+        click.echo(
+            f"{target.key:8} {target.language}\n{'':8} formats: {fmts}\n"
+            f"{'':8} default pipeline: {pipeline}"
+        )
     click.echo("profiles: " + "; ".join(f"{k}: {v}" for k, v in PROFILES.items()))
     click.echo("pipelines: " + ", ".join(known_pipelines()))
 

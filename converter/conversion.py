@@ -31,8 +31,17 @@ from converter.targets.base import Target
 
 ParsedRule = SigmaRule | SigmaCorrelationRule
 
-_META_KEYS = ("description", "author", "level", "status", "tags", "references",
-              "falsepositives", "date", "modified")
+_META_KEYS = (
+    "description",
+    "author",
+    "level",
+    "status",
+    "tags",
+    "references",
+    "falsepositives",
+    "date",
+    "modified",
+)
 
 
 @dataclass
@@ -65,7 +74,9 @@ class Converter:
     def convert_source(self, source: RuleSource) -> list[RuleResult]:
         """Results for every rule in the file, for every configured target."""
         if source.error is not None:
-            return [_failed(source, key, "error", str(source.error)) for key in self.settings.targets]
+            return [
+                _failed(source, key, "error", str(source.error)) for key in self.settings.targets
+            ]
         return [res for key in self.settings.targets for res in self._convert_for(source, key)]
 
     def _convert_for(self, source: RuleSource, key: str) -> list[RuleResult]:
@@ -127,8 +138,15 @@ def _result(source: RuleSource, key: str, rule: ParsedRule) -> RuleResult:
     meta["status"] = str(rule.status.name).lower() if getattr(rule, "status", None) else ""
     for k in ("date", "modified"):
         meta[k] = str(meta[k]) if meta[k] else ""
-    return RuleResult(source.path, source.stem, str(rule.id) if rule.id else None,
-                      rule.title or "", key, "converted", meta=meta)
+    return RuleResult(
+        source.path,
+        source.stem,
+        str(rule.id) if rule.id else None,
+        rule.title or "",
+        key,
+        "converted",
+        meta=meta,
+    )
 
 
 def _failed(source: RuleSource, key: str, status: Any, message: str) -> RuleResult:
@@ -152,5 +170,3 @@ def _message(error: BaseException) -> str:
 
 
 _CONTEXT_SUFFIX = re.compile(r"\s*\(while [a-z ]+ rule [^)]*\)$")
-
-

@@ -103,8 +103,12 @@ def unsupported_markdown(target: Target, results: list[RuleResult]) -> str:
     if not rows:
         return "\n".join([*lines, "Every rule converted.", ""])
     counts = Counter(message for message, _, _ in rows)
-    lines += [f"{len(rows)} rules are unsupported for `{target.key}`.", "", "| reason | rules |",
-              "|---|---|"]
+    lines += [
+        f"{len(rows)} rules are unsupported for `{target.key}`.",
+        "",
+        "| reason | rules |",
+        "|---|---|",
+    ]
     lines += [f"| {_cell(m)} | {n} |" for m, n in counts.most_common()]
     lines += ["", "| rule file | id | reason |", "|---|---|---|"]
     lines += [f"| {stem} | {rule_id} | {_cell(m)} |" for m, stem, rule_id in rows]

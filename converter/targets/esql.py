@@ -14,6 +14,7 @@ class ElasticEsqlBackend(RefuseKeywords, ESQLBackend):  # type: ignore[misc]
 
     keyword_reason = "ES|QL has no field-less match over all fields of an event"
 
+
 TARGET = Target(
     key="esql",
     language="ES|QL",

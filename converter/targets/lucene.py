@@ -15,5 +15,9 @@ TARGET = Target(
     pipelines=ECS_PIPELINES,
     maps_fields=True,
     index_patterns=WINDOWS_INDEXES,
-    formats={"default": query_format("lucene"), **KIBANA_FORMATS("lucene"), **RULE_FORMAT("lucene")},
+    formats={
+        "default": query_format("lucene"),
+        **KIBANA_FORMATS("lucene"),
+        **RULE_FORMAT("lucene"),
+    },
 )
