@@ -25,9 +25,9 @@ from converter import fields
 from converter.errors import ConverterError
 from converter.loader import RuleSource
 from converter.pipelines import pipeline_family, resolve
-from converter.results import RuleResult
+from converter.results import RuleResult, Status
 from converter.targets import TARGETS
-from converter.targets.base import Target
+from converter.targets.base import Target, reset_warnings, take_warnings
 
 ParsedRule = SigmaRule | SigmaCorrelationRule
 
@@ -64,7 +64,7 @@ class Converter:
         key = (target.key, family)
         if key not in self._backends:
             specs = [p for p in (target.pipelines.get(family),) if p]
-            # No allowed-backends check: ecs_windows does not list esql, yet it is the right mapping.
+            # No allowed-backends check: ecs_windows omits esql, yet it is the right mapping.
             pipeline = resolve([*specs, *self.settings.pipelines])
             backend = target.backend_class(pipeline, **target.backend_options)
             backend.init_processing_pipeline()
@@ -96,7 +96,7 @@ class Converter:
             return _fail(result, "error", _message(rule.errors[0]))
         try:
             backend = self.backend(target, pipeline_family(getattr(rule, "logsource", None)))
-            backend.conversion_warnings = []
+            reset_warnings(backend)
             original = fields.detection_fields(rule) if isinstance(rule, SigmaRule) else set()
             result.queries = [str(q) for q in _run_backend(backend, rule)]
         except (SigmaFeatureNotSupportedByBackendError, NotImplementedError) as e:
@@ -109,7 +109,7 @@ class Converter:
             return _fail(result, "error", "internal error: " + _message(e) + detail)
         if not result.queries:
             return _fail(result, "unsupported", "the backend produced no query for this rule")
-        result.warnings = list(backend.conversion_warnings)
+        result.warnings = take_warnings(backend)
         if target.maps_fields and isinstance(rule, SigmaRule):
             result.warnings += fields.unmapped_warnings(original, rule, target)
         return result
@@ -134,8 +134,8 @@ def _run_backend(backend: Backend, rule: ParsedRule) -> list[Any]:
 def _result(source: RuleSource, key: str, rule: ParsedRule) -> RuleResult:
     meta = {k: getattr(rule, k, None) for k in _META_KEYS}
     meta["tags"] = [str(t) for t in (rule.tags or [])]
-    meta["level"] = str(rule.level.name).lower() if getattr(rule, "level", None) else ""
-    meta["status"] = str(rule.status.name).lower() if getattr(rule, "status", None) else ""
+    meta["level"] = rule.level.name.lower() if rule.level is not None else ""
+    meta["status"] = rule.status.name.lower() if rule.status is not None else ""
     for k in ("date", "modified"):
         meta[k] = str(meta[k]) if meta[k] else ""
     return RuleResult(
@@ -149,14 +149,15 @@ def _result(source: RuleSource, key: str, rule: ParsedRule) -> RuleResult:
     )
 
 
-def _failed(source: RuleSource, key: str, status: Any, message: str) -> RuleResult:
+def _failed(source: RuleSource, key: str, status: Status, message: str) -> RuleResult:
     first = source.documents[0] if source.documents else {}
-    rule_id = first.get("id") if isinstance(first.get("id"), str) else None
-    title = first.get("title") if isinstance(first.get("title"), str) else ""
+    rule_id, title = first.get("id"), first.get("title")
+    rule_id = rule_id if isinstance(rule_id, str) else None
+    title = title if isinstance(title, str) else ""
     return RuleResult(source.path, source.stem, rule_id, title, key, status, message)
 
 
-def _fail(result: RuleResult, status: Any, message: str) -> RuleResult:
+def _fail(result: RuleResult, status: Status, message: str) -> RuleResult:
     result.status = status
     result.message = message
     result.queries = []

@@ -85,13 +85,13 @@ def _parse(path: Path, data: bytes) -> list[dict[str, Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise RuleLoadError(f"not UTF-8 text (byte {e.start})", path, line) from e
+        bad_line = data[: e.start].count(b"\n") + 1
+        raise RuleLoadError(f"not UTF-8 text (byte {e.start})", path, bad_line) from e
     try:
         docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        line: int | None = mark.line + 1 if mark is not None else None
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise RuleLoadError(f"invalid YAML: {problem}", path, line) from e
     if not docs:

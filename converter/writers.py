@@ -50,7 +50,8 @@ def render(target: Target, fmt: Format, results: list[RuleResult], index: Sequen
         return query_text(converted)
     from converter.render import render_artifact  # Jinja2 loads only when an artifact is asked
 
-    return render_artifact(target, fmt, converted, index or target.index_patterns)
+    text: str = render_artifact(target, fmt, converted, index or target.index_patterns)
+    return text
 
 
 def write_tree(

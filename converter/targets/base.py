@@ -59,6 +59,16 @@ def query_format(extension: str, description: str = "one query per rule") -> For
     return Format(DEFAULT_FORMAT, extension, description)
 
 
+def reset_warnings(backend: object) -> None:
+    """Forget the warnings of the previous rule (any backend; only collectors have some)."""
+    backend.__dict__["conversion_warnings"] = []
+
+
+def take_warnings(backend: object) -> list[ConversionWarning]:
+    found: list[ConversionWarning] = backend.__dict__.get("conversion_warnings", [])
+    return list(found)
+
+
 class WarningCollector:
     """Mixin for backends that declare where a query may over- or under-match the rule.
 

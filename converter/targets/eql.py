@@ -8,14 +8,14 @@ producing a query the engine refuses.
 
 from __future__ import annotations
 
-from sigma.backends.elasticsearch import EqlBackend
+from sigma.backends.elasticsearch.elasticsearch_eql import EqlBackend
 
 from converter.pipelines import ECS_PIPELINES
 from converter.targets.base import Target, query_format
 from converter.targets.elastic import RULE_FORMAT, WINDOWS_INDEXES, RefuseKeywords
 
 
-class ElasticEqlBackend(RefuseKeywords, EqlBackend):  # type: ignore[misc]
+class ElasticEqlBackend(RefuseKeywords, EqlBackend):
     """EqlBackend that refuses keyword (unbound value) conditions."""
 
     keyword_reason = (

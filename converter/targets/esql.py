@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sigma.backends.elasticsearch import ESQLBackend
+from sigma.backends.elasticsearch.elasticsearch_esql import ESQLBackend
 
 from converter.pipelines import ECS_PIPELINES
 from converter.targets.base import Target, query_format
 from converter.targets.elastic import RULE_FORMAT, WINDOWS_INDEXES, RefuseKeywords
 
 
-class ElasticEsqlBackend(RefuseKeywords, ESQLBackend):  # type: ignore[misc]
+class ElasticEsqlBackend(RefuseKeywords, ESQLBackend):
     """ESQLBackend that says why keyword (unbound value) conditions cannot be converted."""
 
     keyword_reason = "ES|QL has no field-less match over all fields of an event"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sigma.backends.elasticsearch import LuceneBackend
+from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
 
 from converter.pipelines import ECS_PIPELINES
 from converter.targets.base import Target, query_format

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sigma.backends.splunk import SplunkBackend
+from sigma.backends.splunk.splunk import SplunkBackend
 
 from converter.pipelines import SPLUNK_PIPELINES
 from converter.targets.base import Format, Target, query_format
