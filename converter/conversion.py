@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Sequence
+from functools import partial
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sigma.collection import SigmaCollection
 from sigma.conversion.base import Backend
+from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 from sigma.filters import SigmaFilter
+from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from converter import fields
@@ -55,64 +58,163 @@ class Settings:
 
 @dataclass
 class Converter:
-    """Converts rule files to the configured targets, caching one backend per pipeline set."""
+    """Converts rule files to the configured targets.
+
+    Targets that share their pipelines (the four ECS targets) form a group: each rule of a group
+    is parsed once and processed by the pipeline once, then every backend of the group converts
+    the processed rule (see ``_convert_processed``). Files with correlation rules take pySigma's
+    own per-backend path, which resolves the references between rules.
+    """
 
     settings: Settings
     _backends: dict[tuple[str, str], Backend] = field(default_factory=dict)
+    _pipelines: dict[tuple[str, str], ProcessingPipeline] = field(default_factory=dict)
+
+    def pipeline(self, target: Target, family: str) -> ProcessingPipeline:
+        key = (_group_key(target), family)
+        if key not in self._pipelines:
+            specs = [p for p in (target.pipelines.get(family),) if p]
+            # No allowed-backends check: ecs_windows omits esql, yet it is the right mapping.
+            self._pipelines[key] = resolve([*specs, *self.settings.pipelines])
+        return self._pipelines[key]
 
     def backend(self, target: Target, family: str) -> Backend:
         key = (target.key, family)
         if key not in self._backends:
-            specs = [p for p in (target.pipelines.get(family),) if p]
-            # No allowed-backends check: ecs_windows omits esql, yet it is the right mapping.
-            pipeline = resolve([*specs, *self.settings.pipelines])
-            backend = target.backend_class(pipeline, **target.backend_options)
-            backend.init_processing_pipeline()
+            backend = target.backend_class(None, **target.backend_options)
+            backend.last_processing_pipeline = self.pipeline(target, family)
             self._backends[key] = backend
         return self._backends[key]
 
     def convert_source(self, source: RuleSource) -> list[RuleResult]:
-        """Results for every rule in the file, for every configured target."""
+        """Results for every rule in the file, for every configured target (in target order)."""
+        keys = self.settings.targets
         if source.error is not None:
-            return [
-                _failed(source, key, "error", str(source.error)) for key in self.settings.targets
-            ]
-        return [res for key in self.settings.targets for res in self._convert_for(source, key)]
+            return [_failed(source, key, "error", str(source.error)) for key in keys]
+        by_target: dict[str, list[RuleResult]] = {key: [] for key in keys}
+        for group in _groups([TARGETS[key] for key in keys]):
+            for result in self._convert_group(source, group):
+                by_target[result.target].append(result)
+        return [result for key in keys for result in by_target[key]]
 
-    def _convert_for(self, source: RuleSource, key: str) -> list[RuleResult]:
-        target = TARGETS[key]
+    def _convert_group(self, source: RuleSource, group: list[Target]) -> list[RuleResult]:
         try:
             collection = SigmaCollection.from_dicts(source.documents, collect_errors=True)
         except SigmaError as e:  # collection-level problems (e.g. a dangling reference)
-            return [_failed(source, key, "error", _message(e))]
+            return [_failed(source, t.key, "error", _message(e)) for t in group]
         rules = [r for r in collection.rules if not isinstance(r, SigmaFilter)]
         if not rules:
-            return [_failed(source, key, "unsupported", _FILTER_ONLY)]
-        return [self._convert_rule(source, target, rule) for rule in rules]
+            return [_failed(source, t.key, "unsupported", _FILTER_ONLY) for t in group]
+        if any(isinstance(r, SigmaCorrelationRule) for r in rules):
+            return [res for t in group for res in self._convert_each(source, t)]
+        return [
+            res
+            for rule in rules
+            if isinstance(rule, SigmaRule)
+            for res in self._convert_shared(source, group, rule)
+        ]
 
-    def _convert_rule(self, source: RuleSource, target: Target, rule: ParsedRule) -> RuleResult:
+    def _convert_each(self, source: RuleSource, target: Target) -> list[RuleResult]:
+        """pySigma's own path: a fresh collection per target, references resolved by pySigma."""
+        collection = SigmaCollection.from_dicts(source.documents, collect_errors=True)
+        results = []
+        for rule in collection.rules:
+            if not isinstance(rule, SigmaFilter):
+                backend = self.backend(target, pipeline_family(getattr(rule, "logsource", None)))
+                run = partial(_run_backend, backend, rule)
+                results.append(self._guarded(source, target, rule, run))
+        return results
+
+    def _convert_shared(
+        self, source: RuleSource, group: list[Target], rule: SigmaRule
+    ) -> list[RuleResult]:
+        """Apply the group's pipeline to ``rule`` once, then convert it with every backend."""
+        family = pipeline_family(rule.logsource)
+        pipeline = self.pipeline(group[0], family)
+        original = fields.detection_fields(rule) if not rule.errors else set()
+        applied = self._guarded(source, group[0], rule, partial(_apply, pipeline, rule))
+        results = []
+        for target in group:
+            if applied.status != "converted":
+                results.append(
+                    _fail(_result(source, target.key, rule), applied.status, applied.message)
+                )
+                continue
+            backend = self.backend(target, family)
+            run = partial(_convert_processed, backend, rule, pipeline)
+            result = self._guarded(source, target, rule, run)
+            if result.status == "converted" and target.maps_fields:
+                result.warnings += fields.unmapped_warnings(original, rule, target)
+            results.append(result)
+        return results
+
+    def _guarded(
+        self, source: RuleSource, target: Target, rule: ParsedRule, run: Callable[[], list[Any]]
+    ) -> RuleResult:
+        """Run one conversion step, turning every exception into a per-rule result."""
         result = _result(source, target.key, rule)
         if rule.errors:
             return _fail(result, "error", _message(rule.errors[0]))
-        try:
-            backend = self.backend(target, pipeline_family(getattr(rule, "logsource", None)))
+        backend = self._backends.get(
+            (target.key, pipeline_family(getattr(rule, "logsource", None)))
+        )
+        if backend is not None:
             reset_warnings(backend)
-            original = fields.detection_fields(rule) if isinstance(rule, SigmaRule) else set()
-            result.queries = [str(q) for q in _run_backend(backend, rule)]
+        try:
+            result.queries = [str(q) for q in run()]
         except (SigmaFeatureNotSupportedByBackendError, NotImplementedError) as e:
             # TextQueryBackend raises NotImplementedError where its token table has no entry.
             return _fail(result, "unsupported", _message(e))
         except (SigmaError, ConverterError) as e:
             return _fail(result, "error", _message(e))
         except Exception as e:  # a backend bug must not stop the batch
-            detail = traceback.format_exc() if self.settings.verbose else ""
+            detail = "\n" + traceback.format_exc() if self.settings.verbose else ""
             return _fail(result, "error", "internal error: " + _message(e) + detail)
         if not result.queries:
             return _fail(result, "unsupported", "the backend produced no query for this rule")
-        result.warnings = take_warnings(backend)
-        if target.maps_fields and isinstance(rule, SigmaRule):
-            result.warnings += fields.unmapped_warnings(original, rule, target)
+        result.warnings = take_warnings(backend) if backend is not None else []
         return result
+
+
+def _group_key(target: Target) -> str:
+    """Targets with equal pipeline tables share one processed rule."""
+    return repr(sorted(target.pipelines.items()))
+
+
+def _groups(targets: list[Target]) -> list[list[Target]]:
+    groups: dict[str, list[Target]] = {}
+    for target in targets:
+        groups.setdefault(_group_key(target), []).append(target)
+    return list(groups.values())
+
+
+def _apply(pipeline: ProcessingPipeline, rule: SigmaRule) -> list[Any]:
+    return [pipeline.apply(rule)]
+
+
+def _convert_processed(
+    backend: Backend, rule: SigmaRule, pipeline: ProcessingPipeline
+) -> list[Any]:
+    """pySigma's Backend.convert_rule after its pipeline step, for an already processed rule.
+
+    Steps 2 and 3 of ``Backend.convert_rule`` (pySigma 1.x): convert each parsed condition with a
+    conversion state seeded from the pipeline state, finish and finalize the queries. The four
+    Elastic backends have no backend-specific pipeline, so the processed rule is the same for all;
+    tests/test_corpus.py checks the result equals pySigma's convert_rule on the whole corpus.
+    """
+    backend.last_processing_pipeline = pipeline
+    fmt = backend.default_format
+    queries = []
+    for cond in rule.detection.parsed_condition:
+        state = ConversionState(processing_state=dict(pipeline.state))
+        query = backend.convert_condition(cond.parsed, state)
+        if query is not None:
+            query = backend.finish_query(rule, query, state)
+            queries.append((query, state))
+    return [
+        backend.finalize_query(rule, query, index, state, fmt)
+        for index, (query, state) in enumerate(queries)
+    ]
 
 
 _FILTER_ONLY = (

@@ -1,0 +1,134 @@
+"""Render deployable artifacts: Jinja2 templates under templates/ wrap finished queries.
+
+The environment is sandboxed, has ``StrictUndefined`` (a misspelt variable is an error, not an
+empty string) and no autoescaping: every value is encoded for its format by a filter instead.
+
+Filters
+    ``json``
+        ``json.dumps`` with ``ensure_ascii=False``; U+2028 and U+2029 are written as ``\\u2028``
+        and ``\\u2029`` so that no line-splitter (JavaScript's included) sees a line break inside
+        a value. No HTML escaping: ``<``, ``>``, ``&`` and ``'`` stay as they are.
+    ``ndjson``
+        For ``{% filter ndjson %}`` blocks: parses the block as one JSON document and writes it
+        back on a single line, so a template can lay an object out over several lines and the
+        output is still exactly one valid JSON object per line (a template mistake fails here).
+    ``conf``
+        Encodes a setting value for a Splunk .conf file (see :func:`conf_value`).
+    ``pyrepr``
+        From ``converter.targets.python`` when that module provides it.
+
+Template variables: ``rules`` (list of dicts from :func:`converter.artifacts.rule_contexts`),
+``target`` (the target key), ``language`` (the target's language name), ``version``
+(``converter.__version__``), ``index`` (the index patterns), ``data_view_id``, ``data_view_title``
+and ``runtime_source`` (the text of converter/pyruntime.py, or ``""``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+import converter
+from converter.artifacts import data_view_id, rule_contexts
+from converter.errors import TemplateRenderError
+from converter.results import RuleResult
+from converter.targets.base import Format, Target
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+RUNTIME_MODULE = Path(__file__).resolve().parent / "pyruntime.py"
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text, non-ASCII kept, on one line."""
+    encoded = json.dumps(value, ensure_ascii=False)
+    return encoded.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def ndjson_line(block: str) -> str:
+    """A JSON document laid out over several lines, re-encoded on one line."""
+    return json_text(json.loads(block))
+
+
+def conf_value(value: Any) -> str:
+    """A setting value encoded for a Splunk .conf file (``key = <this>``).
+
+    The rules, from the .conf spec files (savedsearches.conf.spec, checklist.conf.spec,
+    searchbnf.conf.spec, user-seed.conf.spec):
+
+    * A line that ends with a backslash continues on the next line, so each line break of the
+      value is written as ``\\`` + line break (and a value line that itself ends with a
+      backslash keeps it: the last backslash of a physical line is the continuation marker).
+    * A value whose last character is a backslash gets one trailing space, so that the
+      backslash is not read as a continuation; the reader drops trailing whitespace.
+    * Consequently a value cannot carry leading or trailing whitespace: both are trimmed.
+      CR LF and lone CR count as line breaks (written as LF).
+    """
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
+    encoded = "\\\n".join(lines)
+    return encoded + " " if encoded.endswith("\\") else encoded
+
+
+def _python_filters() -> dict[str, Callable[..., Any]]:
+    try:
+        module = importlib.import_module("converter.targets.python")
+    except ImportError:
+        return {}
+    pyrepr = getattr(module, "pyrepr", None)
+    return {"pyrepr": pyrepr} if callable(pyrepr) else {}
+
+
+@lru_cache(maxsize=1)
+def environment() -> SandboxedEnvironment:
+    """The (cached) Jinja2 environment for templates/."""
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["json"] = json_text
+    env.filters["ndjson"] = ndjson_line
+    env.filters["conf"] = conf_value
+    env.filters.update(_python_filters())
+    return env
+
+
+def _runtime_source() -> str:
+    return RUNTIME_MODULE.read_text(encoding="utf-8") if RUNTIME_MODULE.is_file() else ""
+
+
+def artifact_context(
+    target: Target, results: list[RuleResult], index_patterns: Sequence[str]
+) -> dict[str, Any]:
+    """The template variables for ``results`` converted for ``target``."""
+    index = list(index_patterns) or list(target.index_patterns)
+    return {
+        "rules": rule_contexts(results, target.key, index),
+        "target": target.key,
+        "language": target.language,
+        "version": converter.__version__,
+        "index": index,
+        "data_view_id": data_view_id(index),
+        "data_view_title": ",".join(index),
+        "runtime_source": _runtime_source(),
+    }
+
+
+def render_artifact(
+    target: Target, fmt: Format, results: list[RuleResult], index_patterns: Sequence[str]
+) -> str:
+    """Render ``fmt``'s template for the converted ``results`` (others are left out)."""
+    if fmt.template is None:
+        raise ValueError(f"format {fmt.name!r} of target {target.key!r} has no template")
+    context = artifact_context(target, results, index_patterns)
+    try:
+        return environment().get_template(fmt.template).render(context)
+    except (TemplateError, ValueError) as e:
+        raise TemplateRenderError(f"{fmt.template}: {e}", TEMPLATES_DIR / fmt.template) from e
