@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import traceback
-from functools import partial
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sigma.collection import SigmaCollection
