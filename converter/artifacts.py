@@ -218,40 +218,43 @@ def search_source_json(query: str, language: str) -> str:
 
 def rule_context(result: RuleResult, target_key: str, index: Sequence[str]) -> dict[str, Any]:
     """The template variables of one converted rule."""
-    meta = result.meta
-    sigma_id = text(result.rule_id)
-    title = text(result.title)
+    context = _identity(result)
+    context.update(_metadata(result.meta))
+    context["summary"] = (
+        context["description"] if context["description"].strip() else context["name"]
+    )
+    context.update(_query_values(result, target_key, index))
+    context["severity"], context["risk_score"] = elastic_severity(context["level"])
+    context["threat"] = attack_threat(context["tags"])
+    return context
+
+
+def _identity(result: RuleResult) -> dict[str, Any]:
+    sigma_id, title = text(result.rule_id), text(result.title)
     rule_id = sigma_id or fallback_rule_id(result.stem, title)
-    level = text(meta.get("level"))
-    severity, risk_score = elastic_severity(level)
-    tags = text_list(meta.get("tags"))
-    description = text(meta.get("description"))
     name = title if title.strip() else rule_id
+    return {"id": sigma_id, "rule_id": rule_id, "title": title, "name": name}
+
+
+def _metadata(meta: dict[str, Any]) -> dict[str, Any]:
     author = text(meta.get("author"))
+    values: dict[str, Any] = {
+        key: text(meta.get(key))
+        for key in ("description", "level", "status", "license", "date", "modified")
+    }
+    values.update(
+        {key: text_list(meta.get(key)) for key in ("tags", "references", "falsepositives")}
+    )
+    values.update(author=author, authors=[author] if author.strip() else [])
+    return values
+
+
+def _query_values(result: RuleResult, target_key: str, index: Sequence[str]) -> dict[str, Any]:
     return {
-        "id": sigma_id,
-        "rule_id": rule_id,
-        "title": title,
-        "name": name,
-        "description": description,
-        "summary": description if description.strip() else name,
-        "level": level,
-        "status": text(meta.get("status")),
-        "author": author,
-        "authors": [author] if author.strip() else [],
-        "license": text(meta.get("license")),
-        "date": text(meta.get("date")),
-        "modified": text(meta.get("modified")),
-        "tags": tags,
-        "references": text_list(meta.get("references")),
-        "falsepositives": text_list(meta.get("falsepositives")),
         "path": str(result.path),
         "stem": result.stem,
         "query": result.query,
         "queries": list(result.queries),
-        "severity": severity,
-        "risk_score": risk_score,
-        "threat": attack_threat(tags),
         "index": list(index),
         "search_source": search_source_json(result.query, KIBANA_LANGUAGE.get(target_key, "")),
     }
