@@ -213,7 +213,7 @@ def _list_notes(lines: list[str], what: str, show_all: bool) -> None:
 
 
 def _where(result: RuleResult) -> str:
-    return str(result.path)
+    return f"{result.path}:{result.line}" if result.line else str(result.path)
 
 
 def _exit_code(results: list[RuleResult], skip_unsupported: bool) -> int:

@@ -90,7 +90,8 @@ class Converter:
         """Results for every rule in the file, for every configured target (in target order)."""
         keys = self.settings.targets
         if source.error is not None:
-            return [_failed(source, key, "error", str(source.error)) for key in keys]
+            error = source.error
+            return [_failed(source, key, "error", error.message, error.line) for key in keys]
         by_target: dict[str, list[RuleResult]] = {key: [] for key in keys}
         for group in _groups([TARGETS[key] for key in keys]):
             for result in self._convert_group(source, group):
@@ -251,12 +252,14 @@ def _result(source: RuleSource, key: str, rule: ParsedRule) -> RuleResult:
     )
 
 
-def _failed(source: RuleSource, key: str, status: Status, message: str) -> RuleResult:
+def _failed(
+    source: RuleSource, key: str, status: Status, message: str, line: int | None = None
+) -> RuleResult:
     first = source.documents[0] if source.documents else {}
     rule_id, title = first.get("id"), first.get("title")
     rule_id = rule_id if isinstance(rule_id, str) else None
     title = title if isinstance(title, str) else ""
-    return RuleResult(source.path, source.stem, rule_id, title, key, status, message)
+    return RuleResult(source.path, source.stem, rule_id, title, key, status, message, line=line)
 
 
 def _fail(result: RuleResult, status: Status, message: str) -> RuleResult:

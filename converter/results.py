@@ -38,6 +38,7 @@ class RuleResult:
     # The rule's metadata for artifacts: description, author, level, status, tags, references,
     # falsepositives, date, modified (strings or lists of strings, as in the rule).
     meta: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None  # where in the file the error is, when known
 
     @property
     def query(self) -> str:
@@ -46,6 +47,7 @@ class RuleResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
+            "line": self.line,
             "id": self.rule_id,
             "title": self.title,
             "target": self.target,
