@@ -53,7 +53,11 @@ def cli() -> None:
     multiple=True,
     help="Pipeline name or pySigma pipeline YAML, added to the target's default.",
 )
-@click.option("--profile", type=click.Choice(list(PROFILES)), default="stock", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    help="Conversion profile (default: [tool.sigma-parity] profile, else stock).",
+)
 @click.option("--index", "indexes", multiple=True, help="Index pattern for Elastic artifacts.")
 @click.option(
     "-o",
@@ -71,7 +75,7 @@ def convert(
     target: str,
     fmt: str | None,
     pipelines: tuple[str, ...],
-    profile: str,
+    profile: str | None,
     indexes: tuple[str, ...],
     output: Path | None,
     json_report: Path | None,
@@ -88,6 +92,7 @@ def convert(
         raise click.UsageError("-t all writes one folder per target: give -o DIR")
     try:
         files, notes = find_rule_files(paths)
+        _profile(profile)
         settings = Settings(keys, _pipelines(pipelines), verbose)
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
@@ -126,6 +131,15 @@ def _pipelines(flags: tuple[str, ...]) -> tuple[str, ...]:
     for spec in specs:  # fail fast with a usage error rather than once per rule
         resolve([spec])
     return tuple(specs)
+
+
+def _profile(flag: str | None) -> str:
+    chosen = flag or load_config().profile or "stock"
+    if chosen not in PROFILES:
+        raise ConfigError(
+            f"unknown profile {chosen!r} in [tool.sigma-parity] (profiles: {', '.join(PROFILES)})"
+        )
+    return chosen
 
 
 def _strict(result: RuleResult) -> RuleResult:
