@@ -123,7 +123,9 @@ class Converter:
             if not isinstance(rule, SigmaFilter):
                 backend = self.backend(target, pipeline_family(getattr(rule, "logsource", None)))
                 run = partial(_run_backend, backend, rule)
-                results.append(self._guarded(source, target, rule, run))
+                result = self._guarded(source, target, rule, run)
+                if _standalone(rule) or result.status == "error":
+                    results.append(result)
         return results
 
     def _convert_shared(
@@ -175,6 +177,11 @@ class Converter:
             return _fail(result, "unsupported", "the backend produced no query for this rule")
         result.warnings = take_warnings(backend) if backend is not None else []
         return result
+
+
+def _standalone(rule: ParsedRule) -> bool:
+    """False for a rule that only feeds a correlation: its query is part of the correlation's."""
+    return not isinstance(rule, SigmaRule) or bool(getattr(rule, "_output", True))
 
 
 def _group_key(target: Target) -> str:

@@ -214,3 +214,33 @@ def test_targets_lists_every_target_and_format() -> None:
         assert key in result.stdout
         for name in target.formats:
             assert name in result.stdout
+
+
+CORRELATION = """
+title: failed logon
+id: 3d9d6f97-a085-4d73-8f7f-3a0a5e4c4d44
+name: failed_logon
+logsource: {product: windows, service: security}
+detection:
+  selection: {EventID: 4625}
+  condition: selection
+---
+title: many failed logons from one source
+id: 4eae7a08-b196-4e84-9a8a-4b1b6f5d5e55
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [IpAddress]
+  timespan: 5m
+  condition: {gte: 10}
+"""
+
+
+def test_correlation_converts_where_the_backend_can(write_rule) -> None:  # type: ignore[no-untyped-def]
+    path = write_rule("brute.yml", CORRELATION)
+    splunk = run("convert", "-t", "splunk", str(path))
+    assert splunk.exit_code == 0, splunk.output
+    assert "stats" in splunk.stdout and "IpAddress" in splunk.stdout
+    lucene = run("convert", "-t", "lucene", "--skip-unsupported", str(path))
+    assert lucene.exit_code == 0
+    assert "unsupported [lucene]: correlation rules" in lucene.stderr
