@@ -29,12 +29,13 @@ decisions", research/SEMANTICS.md section 1):
 import ipaddress
 import operator
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _Event = Mapping[str, Any]
 _Matcher = Callable[[str], bool]
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_SCALARS = (str, int, float)  # bool is an int
 
 _MATCHERS: dict[tuple[str, bool], _Matcher] = {}
 _REGEXES: dict[tuple[str, str], re.Pattern[str]] = {}
@@ -59,23 +60,26 @@ _FIELDREF_TESTS: dict[str, Callable[[str, str], bool]] = {
 # --- event values ----------------------------------------------------------------------------
 
 
-def _flatten(value: Any) -> Iterator[Any]:
-    """The non-null scalars of a value, lists flattened; mappings hold no scalars here."""
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _flatten(item)
-    elif value is not None and not isinstance(value, Mapping):
-        yield value
+def _flatten(items: Any, out: list[Any]) -> list[Any]:
+    """Append the non-null scalars of a list to out (nested lists flattened, mappings skipped)."""
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            _flatten(item, out)
+        elif item is not None and not isinstance(item, Mapping):
+            out.append(item)
+    return out
 
 
 def _values(event: _Event, field: str) -> tuple[Any, ...]:
     """The scalar values a field holds in an event: none when the field is absent or null."""
     value = event.get(field)
-    if value is None or isinstance(value, Mapping):
+    if value is None:
         return ()
+    if isinstance(value, _SCALARS):
+        return (value,)
     if isinstance(value, (list, tuple)):
-        return tuple(_flatten(value))
-    return (value,)
+        return tuple(_flatten(value, []))
+    return () if isinstance(value, Mapping) else (value,)
 
 
 def _present(value: Any) -> bool:
@@ -84,16 +88,16 @@ def _present(value: Any) -> bool:
     return value is not None
 
 
-def _all_scalars(value: Any) -> Iterator[Any]:
-    """Every scalar anywhere in an event (values of nested mappings and lists included)."""
-    if isinstance(value, Mapping):
-        for item in value.values():
-            yield from _all_scalars(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _all_scalars(item)
-    elif value is not None:
-        yield value
+def _texts(value: Any, out: list[str]) -> list[str]:
+    """Append the string form of every scalar in a mapping or list, nested ones included."""
+    for item in value.values() if isinstance(value, Mapping) else value:
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, (list, tuple, Mapping)):
+            _texts(item, out)
+        elif item is not None:
+            out.append(_text(item))
+    return out
 
 
 def _text(value: Any) -> str:
@@ -213,6 +217,8 @@ def _equals_number(value: Any, number: int | float) -> bool:
 
 def _matches(found: tuple[Any, ...], expected: str | int | float | bool, cased: bool) -> bool:
     """Whether any found value matches one rule value (a glob, a number or a boolean)."""
+    if not found:
+        return False
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
         return any(_equals_number(value, expected) for value in found)
     matcher = _matcher(_text(expected), cased)
@@ -252,13 +258,13 @@ def _match_cased(event: _Event, field: str, pattern: str) -> bool:
 def _match_any(event: _Event, field: str, expected: tuple[str | int | float | bool, ...]) -> bool:
     """Field matches at least one of the rule values (a value list)."""
     found = _values(event, field)
-    return any(_matches(found, item, False) for item in expected)
+    return bool(found) and any(_matches(found, item, False) for item in expected)
 
 
 def _match_all(event: _Event, field: str, expected: tuple[str | int | float | bool, ...]) -> bool:
     """Field matches every one of the rule values (``|all``)."""
     found = _values(event, field)
-    return all(_matches(found, item, False) for item in expected)
+    return bool(found) and all(_matches(found, item, False) for item in expected)
 
 
 def _regex(event: _Event, field: str, pattern: str, flags: str = "") -> bool:
@@ -304,10 +310,10 @@ def _absent(event: _Event, field: str) -> bool:
 def _keyword(event: _Event, pattern: str, cased: bool = False) -> bool:
     """A glob matches some value anywhere in the event (keyword search)."""
     matcher = _matcher(pattern, cased)
-    return any(matcher(_text(value)) for value in _all_scalars(event))
+    return any(matcher(text) for text in _texts(event, []))
 
 
 def _keyword_regex(event: _Event, pattern: str, flags: str = "") -> bool:
     """A regular expression matches some value anywhere in the event."""
     compiled = _regex_for(pattern, flags)
-    return any(compiled.search(_text(value)) for value in _all_scalars(event))
+    return any(compiled.search(text) for text in _texts(event, []))

@@ -8,6 +8,7 @@ regular expressions, numbers), never as spliced text, so no rule can inject code
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from sigma.conditions import (
@@ -50,23 +51,27 @@ def py_literal(value: Literal) -> str:
     if isinstance(value, str):
         return str.__repr__(value)
     if isinstance(value, bool):
-        return "True" if value else "False"
+        return bool.__repr__(value)
     if isinstance(value, int):
         return int.__repr__(value)
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):
         return float.__repr__(value)
-    raise TypeError(f"not a rule constant: {type(value).__name__}")
+    raise TypeError(f"not a rule constant: {value!r}")
 
 
 def pyrepr(value: Any) -> str:
-    """Jinja filter: the Python literal of a str, int, None or list of str; anything else raises."""
+    """Jinja filter: the Python literal of a str, int, None or list of str.
+
+    Anything else raises ValueError (which the renderer reports as a template error): the
+    module template must never turn an unexpected object into source text.
+    """
     if value is None:
         return "None"
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return py_literal(value)
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return "[" + ", ".join(py_literal(item) for item in value) + "]"
-    raise TypeError(f"pyrepr: refusing to render a {type(value).__name__} as Python source")
+    raise ValueError(f"pyrepr: refusing to render a {type(value).__name__} as Python source")
 
 
 def unsupported(message: str, cond: Any = None) -> SigmaFeatureNotSupportedByBackendError:
@@ -154,7 +159,7 @@ class PythonPredicateBackend(TextQueryBackend):
     convert_or_as_in: ClassVar[bool] = True  # value lists become one call over a tuple
     convert_and_as_in: ClassVar[bool] = True
     in_expressions_allow_wildcards: ClassVar[bool] = True
-    field_in_list_expression: ClassVar[str] = "{op}(event, {field}, ({list},))"
+    field_in_list_expression: ClassVar[str] = "{op}(event, {field}, ({list}))"
     or_in_operator: ClassVar[str] = "_match_any"
     and_in_operator: ClassVar[str] = "_match_all"
     list_separator: ClassVar[str] = ", "
@@ -171,10 +176,10 @@ class PythonPredicateBackend(TextQueryBackend):
         (The base class treats a leaf holding a value expansion, and any OR, as needing them.)"""
         if isinstance(inner, (ConditionFieldEqualsValueExpression, ConditionValueExpression)):
             return True
-        if isinstance(inner, (ConditionOR, ConditionAND)):
-            if self.decide_convert_condition_as_in_expression(inner, ConversionState()):
-                return True
-        return super().compare_precedence(outer, inner)
+        as_call = isinstance(inner, (ConditionOR, ConditionAND)) and (
+            self.decide_convert_condition_as_in_expression(inner, ConversionState())
+        )
+        return as_call or super().compare_precedence(outer, inner)
 
     # --- constants: everything from the rule goes through py_literal -------------------------
 
@@ -271,7 +276,7 @@ class PythonPredicateBackend(TextQueryBackend):
         return self.field_in_list_expression.format(
             op=operator,
             field=self.escape_and_quote_field(args[0].field),
-            list=self.list_separator.join(values),
+            list=self.list_separator.join(values) + ("," if len(values) == 1 else ""),
         )
 
     def convert_value_constant(self, value: Any, state: ConversionState) -> str:
