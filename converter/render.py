@@ -15,19 +15,18 @@ Filters
     ``conf``
         Encodes a setting value for a Splunk .conf file (see :func:`conf_value`).
     ``pyrepr``
-        From ``converter.targets.python`` when that module provides it.
+        ``repr`` of str/int/None/lists of them only (converter.targets.python.pyrepr).
 
 Template variables: ``rules`` (list of dicts from :func:`converter.artifacts.rule_contexts`),
 ``target`` (the target key), ``language`` (the target's language name), ``version``
 (``converter.__version__``), ``index`` (the index patterns), ``data_view_id``, ``data_view_title``
-and ``runtime_source`` (the text of converter/pyruntime.py, or ``""``).
+and ``runtime_source`` (the text of converter/pyruntime.py).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from converter.artifacts import data_view_id, rule_contexts
 from converter.errors import TemplateRenderError
 from converter.results import RuleResult
 from converter.targets.base import Format, Target
+from converter.targets.python import pyrepr
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 RUNTIME_MODULE = Path(__file__).resolve().parent / "pyruntime.py"
@@ -75,15 +75,6 @@ def conf_value(value: Any) -> str:
     return encoded + " " if encoded.endswith("\\") else encoded
 
 
-def _python_filters() -> dict[str, Callable[..., Any]]:
-    try:
-        module = importlib.import_module("converter.targets.python")
-    except ImportError:
-        return {}
-    pyrepr = getattr(module, "pyrepr", None)
-    return {"pyrepr": pyrepr} if callable(pyrepr) else {}
-
-
 @lru_cache(maxsize=1)
 def environment() -> SandboxedEnvironment:
     """The (cached) Jinja2 environment for templates/."""
@@ -96,12 +87,13 @@ def environment() -> SandboxedEnvironment:
     env.filters["json"] = json_text
     env.filters["ndjson"] = ndjson_line
     env.filters["conf"] = conf_value
-    env.filters.update(_python_filters())
+    env.filters["pyrepr"] = pyrepr
     return env
 
 
+@lru_cache(maxsize=1)
 def _runtime_source() -> str:
-    return RUNTIME_MODULE.read_text(encoding="utf-8") if RUNTIME_MODULE.is_file() else ""
+    return RUNTIME_MODULE.read_text(encoding="utf-8")
 
 
 def artifact_context(

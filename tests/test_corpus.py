@@ -22,7 +22,7 @@ from converter.targets import TARGETS
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
-FLOORS = {"splunk": 3138, "lucene": 3137, "eql": 3051, "esql": 3055}
+FLOORS = {"splunk": 3138, "lucene": 3137, "eql": 3051, "esql": 3055, "python": 3141}
 CORPUS_RULES = 3141
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from converter.targets import eql, esql, lucene, splunk
+from converter.targets import eql, esql, lucene, python, splunk
 from converter.targets.base import Format, Target
 
 TARGETS: dict[str, Target] = {
@@ -12,6 +12,7 @@ TARGETS: dict[str, Target] = {
         lucene.TARGET,
         eql.TARGET,
         esql.TARGET,
+        python.TARGET,
     )
 }
 
