@@ -224,10 +224,11 @@ def _bind(node: FieldLeaf, name: str) -> leaves.Leaf:
 @lru_cache(maxsize=16)
 def _multi_fields(schema: Schema) -> dict[str, tuple[str, ...]]:
     """parent field -> schema fields directly under it (multi-fields such as ``.caseless``)."""
-    known = set(schema.names())
     found: dict[str, list[str]] = {}
-    for name in known:
+    # The parent need not be in the schema (ECS lists some .caseless fields without theirs);
+    # an event value that is a scalar cannot have object sub-fields, so these are multi-fields.
+    for name in schema.names():
         parent = name.rpartition(".")[0]
-        if parent in known:
+        if parent:
             found.setdefault(parent, []).append(name)
     return {k: tuple(v) for k, v in found.items()}

@@ -21,9 +21,7 @@ from converter.schema.model import FieldSpec
 
 Predicate = Callable[[list[Any]], bool]
 StrTest = Callable[[str], bool]
-Leaf = (
-    dsl.Term | dsl.Wildcard | dsl.Prefix | dsl.Regexp | dsl.Match | dsl.MatchPhrase | dsl.Range
-)
+Leaf = dsl.Term | dsl.Wildcard | dsl.Prefix | dsl.Regexp | dsl.Match | dsl.MatchPhrase | dsl.Range
 
 STAR, ANY = object(), object()
 # StringFieldType.normalizeWildcardPattern keeps escapes and wildcard runs as they are.

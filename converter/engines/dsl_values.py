@@ -108,7 +108,7 @@ def parse_number(value: Any, spec: FieldSpec) -> float | int:
         try:
             number = float(str(value)) if not str(value).lstrip("-").isdigit() else int(str(value))
         except ValueError as e:
-            raise InputError(f"For input string: \"{value}\" ([{spec.name}] {spec.type})") from e
+            raise InputError(f'For input string: "{value}" ([{spec.name}] {spec.type})') from e
     if isinstance(number, float) and not math.isfinite(number):
         raise InputError(f"[{spec.name}] {spec.type} does not accept {value}")
     if spec.type in INTEGER_TYPES and isinstance(number, float):
