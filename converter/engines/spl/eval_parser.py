@@ -132,7 +132,7 @@ class _Build(Transformer[Token, object]):
         return Field(_name(token))
 
     def string(self, token: Token) -> Expr:
-        return Lit(unescape(token[1:-1]))
+        return Lit(unescape(token[1:-1], tabs=True))
 
     def number(self, token: Token) -> Expr:
         return Lit(float(token))

@@ -44,14 +44,16 @@ def present_values(event: Mapping[str, Any], name: str) -> list[str]:
     return [value for value in field_values(event, name) if value != ""]
 
 
-def unescape(body: str) -> str:
-    """The SPL string layer: ``\\\\`` is one backslash, ``\\"`` a quote, anything else stays."""
+def unescape(body: str, tabs: bool = False) -> str:
+    """The SPL string layer: ``\\\\`` is one backslash, ``\\"`` a quote, anything else stays;
+    with ``tabs`` (eval string literals) ``\\t`` is a tab as well."""
+    escapes = {"\\": "\\", '"': '"', **({"t": "\t"} if tabs else {})}
     out: list[str] = []
     i = 0
     while i < len(body):
         char = body[i]
-        if char == "\\" and i + 1 < len(body) and body[i + 1] in '\\"':
-            out.append(body[i + 1])
+        if char == "\\" and i + 1 < len(body) and body[i + 1] in escapes:
+            out.append(escapes[body[i + 1]])
             i += 2
             continue
         out.append(char)
