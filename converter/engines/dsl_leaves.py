@@ -152,7 +152,7 @@ def _term(spec: FieldSpec, value: dsl.Scalar, case_insensitive: bool) -> Predica
         if kind == "keyword" and spec.normalizer:
             query = analysis.normalize(query, spec.normalizer)
         return on_terms(spec, equals(query, case_insensitive))
-    if case_insensitive:
+    if case_insensitive and kind != "boolean":  # MappedFieldType.termQueryCaseInsensitive
         raise InputError(f"[{spec.name}] of type [{spec.type}] does not support case insensitive")
     return _typed_term(spec, kind, value)
 
