@@ -1,0 +1,9 @@
+"""Errors of the Lucene engine model that are not the real engine's refusals."""
+
+from __future__ import annotations
+
+from converter.errors import ConverterError
+
+
+class ModelLimit(ConverterError):
+    """The real engine accepts the query, but this model does not evaluate the construct."""
