@@ -125,7 +125,7 @@ class EsBuilder:
     # -- per-field translation -----------------------------------------------------------
     def _leaf(self, field: str, template: Template) -> Query:
         """A concrete field's query, or an ``AllFields`` template for ``*`` and name patterns."""
-        if "*" in field:
+        if "*" in field:  # AllFields: dsl_eval runs "*" leniently; patterns expand in engine.py
             self._note_all_fields(template)
             return AllFields(replace(template, field=field))
         return self.concretize(template, field)
@@ -135,11 +135,11 @@ class EsBuilder:
             self.assumptions.add(ANALYZE_WILDCARD)  # some text field may be searched
 
     def concretize(self, template: Query, field: str) -> Query:
-        """The query a ``*``-field template becomes on one concrete field."""
+        """The query a template becomes on one concrete field (lenient: bad input, no match)."""
         spec = self.schema.field(field)
         for kind, build in _BUILDERS:
             if isinstance(template, kind):
-                return build(self, spec, template)
+                return _lenient(build(self, spec, template), spec)
         raise AssertionError(f"not a leaf template: {template!r}")
 
     def normalize(self, spec: FieldSpec, text: str) -> str:
@@ -236,6 +236,22 @@ _BUILDERS: tuple[tuple[type, Callable[..., Query]], ...] = (
     (Regexp, EsBuilder._regexp),
     (Range, EsBuilder._range),
 )
+
+
+def _lenient(query: Query, spec: FieldSpec) -> Query:
+    """QueryStringQueryParser catches a field type's error when lenient: the leaf matches nothing.
+
+    The errors are the DSL model's (dsl_leaves.compile_leaf: bad regexp, unparsable number, ...).
+    """
+    from converter.engines import dsl_leaves, dsl_values
+
+    if isinstance(query, (MatchAll, MatchNone, Exists, Bool, AllFields)):
+        return query
+    try:
+        dsl_leaves.compile_leaf(query, spec)
+    except dsl_values.InputError:
+        return MatchNone()
+    return query
 
 
 def _angle_range(text: str) -> tuple[str | None, str | None, bool, bool] | None:

@@ -3,9 +3,9 @@
 Settings modelled are Elasticsearch's defaults for a ``query_string`` query without options
 (QueryStringQueryBuilder): default_operator OR, default_field ``*`` (index.query.default_field),
 hence lenient parsing, allow_leading_wildcard true, analyze_wildcard false, split on operators
-only (Lucene's split_on_whitespace false). Evaluation hands concrete DSL nodes to
-converter.engines.dsl_eval; field-less (``*``) parts are expanded per event field first, because
-what a term becomes depends on each field's type.
+only (Lucene's split_on_whitespace false). Evaluation hands the DSL tree to
+converter.engines.dsl_eval, which runs field-less (``*``) parts leniently over the event's fields;
+field-name patterns (``zeek.\\*.path``) are expanded here first, per matching event field.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
+from converter.engines import dsl_values
 from converter.engines.base import CompiledQuery, Engine, Event, OpenPoint
 from converter.engines.dsl import AllFields, Bool, MatchNone, Query
 from converter.engines.lucene.builder import (
@@ -25,9 +26,6 @@ from converter.engines.lucene.builder import (
 from converter.engines.lucene.parser import Parser
 from converter.schema.model import Schema
 
-# Fields that default_field "*" leaves out (QueryParserHelper: metadata fields are filtered).
-_METADATA_FIELDS = frozenset({"_id", "_index", "_source", "_routing", "_ignored", "_tier"})
-
 
 @dataclass
 class LuceneQuery(CompiledQuery):
@@ -38,10 +36,10 @@ class LuceneQuery(CompiledQuery):
     schema: Schema | None = None
 
     def matches(self, event: Event) -> bool:
-        from converter.engines import dsl_eval  # written in parallel; loaded only when used
+        from converter.engines import dsl_eval
 
         assert self.builder is not None and self.schema is not None
-        concrete = expand_all_fields(self.tree, event, self.builder)
+        concrete = expand_field_patterns(self.tree, event, self.builder)
         return bool(dsl_eval.evaluate(concrete, event, self.schema))
 
 
@@ -70,34 +68,41 @@ class LuceneEngine(Engine):
         tree: Query | None = None
         if query.strip(" \t\n\r\x0b\x0c\x00"):  # ES: a blank query matches no documents
             tree = Parser(query, builder).parse()
+        final = MatchNone() if tree is None else tree  # "No query left after rewrite"
         return LuceneQuery(
             text=query,
-            assumptions=set(builder.assumptions),
-            tree=MatchNone() if tree is None else tree,  # "No query left after rewrite"
+            assumptions=builder.assumptions | _dsl_assumptions(final, self.schema),
+            tree=final,
             builder=builder,
             schema=self.schema,
         )
 
 
-def expand_all_fields(node: Query, event: Event, builder: EsBuilder) -> Query:
-    """Replace every ``AllFields`` template by the OR of its per-field queries on ``event``."""
-    if isinstance(node, AllFields):
+def expand_field_patterns(node: Query, event: Event, builder: EsBuilder) -> Query:
+    """Replace ``AllFields`` over a name pattern by the OR of its per-field queries on ``event``.
+
+    ``AllFields`` over ``*`` is left to dsl_eval, which owns the default-field semantics.
+    """
+    if isinstance(node, AllFields) and getattr(node.query, "field", "*") != "*":
         pattern = _field_pattern(node.query)
-        names = [
-            k
-            for k, v in event.items()
-            if v is not None and k not in _METADATA_FIELDS and pattern.fullmatch(k)
-        ]
+        names = [k for k in dsl_values.flatten(event) if pattern.fullmatch(k)]
         queries = tuple(builder.concretize(node.query, name) for name in names)
         return Bool(should=queries) if queries else MatchNone()
     if isinstance(node, Bool):
         return replace(
             node,
-            must=tuple(expand_all_fields(q, event, builder) for q in node.must),
-            should=tuple(expand_all_fields(q, event, builder) for q in node.should),
-            must_not=tuple(expand_all_fields(q, event, builder) for q in node.must_not),
+            must=tuple(expand_field_patterns(q, event, builder) for q in node.must),
+            should=tuple(expand_field_patterns(q, event, builder) for q in node.should),
+            must_not=tuple(expand_field_patterns(q, event, builder) for q in node.must_not),
         )
     return node
+
+
+def _dsl_assumptions(tree: Query, schema: Schema) -> set[str]:
+    """The DSL evaluator's open points this tree depends on (imported late: parallel module)."""
+    from converter.engines import dsl_eval
+
+    return dsl_eval.assumptions(tree, schema)
 
 
 def _field_pattern(template: Query) -> re.Pattern[str]:
