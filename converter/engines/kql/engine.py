@@ -1,7 +1,7 @@
 """KqlEngine: Kibana's KQL parsed as Kibana parses it and translated to the Query DSL it sends.
 
-Matching is delegated to converter.engines.dsl_eval (the Query DSL model shared with the Lucene
-engine). Field-name patterns (``process.*:x``) are expanded against the fields of the index,
+Matching, type checks and the mapping-dependent open points are delegated to
+converter.engines.dsl_eval (the Query DSL model shared with the Lucene engine). Field-name patterns (``process.*:x``) are expanded against the fields of the index,
 which here are the schema's fields plus the event's own, so such queries are translated per event.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from converter.engines import dsl
+from converter.engines import dsl, dsl_eval
 from converter.engines.base import CompiledQuery, Engine, Event, OpenPoint
 from converter.engines.kql import ast
 from converter.engines.kql.openpoints import ALL
@@ -43,14 +43,14 @@ class KqlQuery(CompiledQuery):
         names = frozenset(self.schema.names()) | frozenset(event)
         if names not in self._per_event:
             ctx = Context(self.schema, self.data_view, names, self.assumptions)
-            self._per_event[names] = translate(self.tree, ctx)
+            query = translate(self.tree, ctx)
+            self.assumptions |= dsl_eval.assumptions(query, self.schema)
+            self._per_event[names] = query
         return self._per_event[names]
 
     def matches(self, event: Event) -> bool:
-        from converter.engines.dsl_eval import evaluate  # written beside this engine
-
         assert self.schema is not None
-        return evaluate(self.to_dsl(event), event, self.schema)
+        return dsl_eval.evaluate(self.to_dsl(event), event, self.schema)
 
 
 class KqlEngine(Engine):
@@ -58,7 +58,7 @@ class KqlEngine(Engine):
 
     key: ClassVar[str] = "kql"
     language: ClassVar[str] = "Kibana Query Language (KQL)"
-    open_points: ClassVar[tuple[OpenPoint, ...]] = ALL
+    open_points: ClassVar[tuple[OpenPoint, ...]] = ALL + dsl_eval.OPEN_POINTS
 
     def __init__(self, schema: Schema | None = None, data_view: bool = False) -> None:
         super().__init__(schema)
@@ -70,6 +70,8 @@ class KqlEngine(Engine):
         # Translate once now: it raises QueryRejected where Elasticsearch would fail the search.
         ctx = Context(self.schema, self.data_view, self.schema.names(), compiled.assumptions)
         translated = translate(tree, ctx)
+        dsl_eval.validate(translated, self.schema)
+        compiled.assumptions |= dsl_eval.assumptions(translated, self.schema)
         if not has_field_pattern(tree):
             compiled.query_dsl = translated
         return compiled

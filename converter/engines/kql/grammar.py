@@ -39,7 +39,8 @@ QUOTED = f'"{QUOTED_CHAR}*+"'
 
 
 def _regex(pattern: str) -> str:
-    return "/" + pattern.replace("/", "\\/") + "/"
+    # lark rewrites a backslash-quote pair inside /.../, so quotes are spelled \x22
+    return "/" + pattern.replace("/", "\\/").replace('"', "\\x22") + "/"
 
 
 _TERMINALS = {
