@@ -1,8 +1,9 @@
 """KqlEngine: Kibana's KQL parsed as Kibana parses it and translated to the Query DSL it sends.
 
 Matching, type checks and the mapping-dependent open points are delegated to
-converter.engines.dsl_eval (the Query DSL model shared with the Lucene engine). Field-name patterns (``process.*:x``) are expanded against the fields of the index,
-which here are the schema's fields plus the event's own, so such queries are translated per event.
+converter.engines.dsl_eval (the Query DSL model shared with the Lucene engine). Field-name
+patterns (``process.*:x``) are expanded against the fields of the index, which here are the
+schema's fields plus the event's own, so such queries are translated per event.
 """
 
 from __future__ import annotations
