@@ -56,6 +56,7 @@ KNOWN_UNMODELLED = frozenset(
         "fieldsummary",
         "filldown",
         "fillnull",
+        "fromjson",
         "findtypes",
         "folderize",
         "foreach",
@@ -176,7 +177,7 @@ def split_pipes(query: str) -> list[str]:
     quoted, depth, i = False, 0, 0
     while i < len(query):
         char = query[i]
-        if quoted and char == "\\" and i + 1 < len(query):
+        if char == "\\" and i + 1 < len(query):  # an escaped character, quoted or not
             current.append(query[i : i + 2])
             i += 2
             continue
@@ -214,8 +215,11 @@ def commands(query: str) -> tuple[list[RawCommand], bool]:
     if not query.strip():
         raise QueryRejected("empty search")
     segments = split_pipes(query)
-    if "`" in _outside_quotes(query):
+    outside = _outside_quotes(query)
+    if "`" in outside:
         raise NotModelled("search macros (`...`) are expanded by Splunk; the model has none")
+    if "[" in outside:
+        raise NotModelled("subsearches ([ ... ]) are not modelled")
     head, rest = segments[0], segments[1:]
     empty_base = not head.strip()
     raw = [] if empty_base else [_base(head)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import LarkError
+from lark.exceptions import LarkError, VisitError
 
 from converter.engines.base import QueryRejected
 from converter.engines.spl import nodes
@@ -24,19 +24,21 @@ disj: unary (_OR unary)*
       | atom
 ?atom: "(" conj ")"
      | field CMP value -> compare
-     | field _IN "(" value ("," value)* ")" -> in_list
+     | field _IN "(" in_item+ ")" -> in_list
      | value -> term
 field: WORD | QUOTED
 value: WORD | QUOTED | FUNC_VALUE
+?in_item: value | _COMMA
 
 _AND.3: /AND(?![^\s()="<>,|])/
 _OR.3: /OR(?![^\s()="<>,|])/
 _NOT.3: /NOT(?![^\s()="<>,|])/
 _IN.3: /IN(?=[\s(])/
 FUNC_VALUE.2: /(CASE|TERM)\((?:"(?:\\.|[^"\\])*"|[^()\s"]*)\)/
+_COMMA: ","
 CMP: /!=|<=|>=|=|<|>/
 QUOTED: /"(?:\\.|[^"\\])*"/s
-WORD: /(?:[^\s()="<>!,|]|!(?!=))+/
+WORD: /(?:\\.|[^\s()="<>!,|\\]|!(?!=))+/
 %ignore /\s+/
 """
 
@@ -86,7 +88,12 @@ class _Build(Transformer[Token, nodes.Node]):
     def compare(self, field: str, op: Token, value: nodes.Value) -> nodes.Node:
         return nodes.Compare(field, str(op), value)
 
-    def in_list(self, field: str, *values: nodes.Value) -> nodes.Node:
+    def in_list(self, field: str, *items: object) -> nodes.Node:
+        # Splunk's own detections write "IN (,"a","b" "c",)": commas are separators, empty
+        # items are skipped (docs/engines/spl.md, IN lists)
+        values = tuple(item for item in items if isinstance(item, nodes.Value))
+        if not values:
+            raise QueryRejected("IN needs at least one value")
         return nodes.InList(field, values)
 
     def term(self, value: nodes.Value) -> nodes.Node:
@@ -99,7 +106,10 @@ def parse_search(text: str) -> nodes.Node:
         tree = _parser().parse(text)
     except LarkError as exc:
         raise QueryRejected(f"search: cannot parse {_short(text)!r}: {_first_line(exc)}") from exc
-    return _Build().transform(tree)
+    try:
+        return _Build().transform(tree)
+    except VisitError as exc:
+        raise exc.orig_exc from exc
 
 
 def _short(text: str) -> str:

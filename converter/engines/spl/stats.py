@@ -15,6 +15,7 @@ from typing import Any
 from converter.engines.base import QueryRejected
 from converter.engines.spl import openpoints as op
 from converter.engines.spl.commands import Command, PassThrough, Row
+from converter.engines.spl.errors import NotModelled
 from converter.engines.spl.pipeline import RawCommand
 from converter.engines.spl.values import as_number, field_values
 
@@ -44,6 +45,37 @@ AGGREGATES: dict[str, Callable[[list[str]], Any]] = {
     "sum": lambda values: _number(values, sum),
     "avg": lambda values: _number(values, lambda ns: sum(ns) / len(ns)),
 }
+
+
+# Statistical functions of the Search Reference that the model does not compute.
+KNOWN_UNMODELLED = frozenset(
+    [
+        "earliest",
+        "latest",
+        "earliest_time",
+        "latest_time",
+        "first",
+        "last",
+        "mode",
+        "median",
+        "stdev",
+        "stdevp",
+        "var",
+        "varp",
+        "range",
+        "perc",
+        "upperperc",
+        "exactperc",
+        "estdc",
+        "estdc_error",
+        "rate",
+        "sumsq",
+        "per_second",
+        "per_minute",
+        "per_hour",
+        "per_day",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +110,8 @@ class Stats(Command):
 def build_stats(raw: RawCommand) -> Command:
     parts = re.split(r"\s+(?:by|BY)\s+", raw.args, maxsplit=1)
     aggs_text, by_text = parts[0], parts[1] if len(parts) > 1 else ""
+    if "(eval(" in aggs_text.replace(" ", ""):
+        raise NotModelled("stats over eval(...) expressions is not modelled")
     aggregates = tuple(_aggregates(aggs_text))
     if not aggregates:
         raise QueryRejected("stats: no aggregation given")
@@ -94,6 +128,8 @@ def _aggregates(text: str) -> list[Aggregate]:
     rest = text.strip()
     while rest:
         match = _AGG.match(rest)
+        if match and match["func"].lower() in KNOWN_UNMODELLED:
+            raise NotModelled(f"the stats function {match['func']} is not modelled")
         if not match or match["func"].lower() not in AGGREGATES:
             raise QueryRejected(f"stats: unknown or malformed aggregation at {rest[:40]!r}")
         func, arg = match["func"].lower(), match["arg"]
