@@ -16,6 +16,27 @@ from lark import Token, Transformer, Tree, v_args
 from converter.engines.esql import ast
 
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", '"': '"', "\\": "\\"}
+# "as", "on" and "with" are left out: Elastic's own validated rules use ``source.as.*``.
+RESERVED = frozenset(
+    [
+        "and",
+        "asc",
+        "by",
+        "desc",
+        "false",
+        "first",
+        "in",
+        "is",
+        "last",
+        "like",
+        "not",
+        "null",
+        "nulls",
+        "or",
+        "rlike",
+        "true",
+    ]
+)
 _AGGREGATING = {"stats_cmd": "stats", "inline_stats_cmd": "inline stats"}
 _OPAQUE = {
     "dissect_cmd": "dissect",
@@ -60,6 +81,10 @@ class _Builder(Transformer[Token, Any]):
 
     # names and literals
     def name(self, token: Token) -> str:
+        # The contextual lexer would let a keyword through where only a name fits; ES|QL's
+        # expression-mode lexer always makes these keywords (lexer/Expression.g4).
+        if str(token).lower() in RESERVED:
+            raise ValueError(f"mismatched input '{token}' at line {token.line}")
         return str(token)
 
     def quoted_name(self, token: Token) -> str:
