@@ -308,4 +308,4 @@ def test_assumptions(query: str, key: str, present: bool) -> None:
 
 def test_open_points_declared() -> None:
     keys = {p.key for p in LuceneEngine.open_points}
-    assert {"lucene.analyze-wildcard", "lucene.date-fields", "lucene.custom-normalizer"} <= keys
+    assert {"lucene.analyze-wildcard", "lucene.date-fields"} <= keys

@@ -56,7 +56,6 @@ MAX_REGEX_LENGTH = 1000  # index.max_regex_length default (IndexSettings.MAX_REG
 # Open-point keys (declared in engine.py, documented in docs/engines/lucene.md).
 ANALYZE_WILDCARD = "lucene.analyze-wildcard"
 DATE_FIELDS = "lucene.date-fields"
-CUSTOM_NORMALIZER = "lucene.custom-normalizer"
 
 # The leaf kinds a ``*``/pattern template can be (each carries a field to replace).
 Template = Match | MatchPhrase | Wildcard | Prefix | Regexp | Range
@@ -146,10 +145,9 @@ class EsBuilder:
         """The normalisation a field applies to query input (Analyzer.normalize)."""
         if spec.is_text:
             return text.lower()  # standard and pattern analyzers: the lowercase filter
-        if spec.is_keyword and spec.normalizer is not None:
-            if spec.normalizer == "lowercase":
-                return text.lower()
-            self.assumptions.add(CUSTOM_NORMALIZER)
+        if spec.is_keyword and spec.normalizer == "lowercase":
+            return text.lower()
+        # Other normalizers are left to the DSL model (its open point dsl.unknown_analysis).
         return text
 
     def _match(self, spec: FieldSpec, node: Match) -> Query:

@@ -19,7 +19,6 @@ from converter.engines.base import CompiledQuery, Engine, Event, OpenPoint
 from converter.engines.dsl import AllFields, Bool, MatchNone, Query
 from converter.engines.lucene.builder import (
     ANALYZE_WILDCARD,
-    CUSTOM_NORMALIZER,
     DATE_FIELDS,
     EsBuilder,
 )
@@ -56,10 +55,6 @@ class LuceneEngine(Engine):
             DATE_FIELDS,
             "terms and ranges on date fields are compared as written; date math, formats and "
             "time zones are not modelled",
-        ),
-        OpenPoint(
-            CUSTOM_NORMALIZER,
-            "keyword normalizers other than 'lowercase' are treated as leaving input unchanged",
         ),
     )
 
