@@ -58,7 +58,7 @@ def test_sigma_outputs_parse(sigma_queries: list[str]) -> None:
     accepted_bad = [q for q in known_bad if _parses(q)]
     failures = [q for q in rest if not _parses(q)]
     rate = 1 - len(failures) / len(rest)
-    print(f"\nES|QL: {len(sigma_queries)} queries; {len(known_bad)} carry escapes the lexer rejects")
+    print(f"\n{len(sigma_queries)} queries; {len(known_bad)} have escapes the lexer rejects")
     print(f"parse rate of the rest: {rate:.2%} ({len(failures)} failures)")
     for query in known_bad:
         print("  rejected by the real lexer:", query[:160])
