@@ -140,6 +140,8 @@ PIPE_ROWS: list[Any] = [
     ),
     pytest.param("* | where 'a'='b'", {"a": "X", "b": "x"}, False, id="T22-fieldref-case"),
     pytest.param("* | where isnull(x)", {"y": 1}, True, id="EVAL-isnull"),
+    # ESCU writes lower-case operators in where ("failures >= 5 and methods >= 1"): assumed
+    pytest.param("* | where a >= 5 and b >= 1", {"a": 5, "b": 0}, False, id="EVAL-lower-and"),
     pytest.param("* | where NOT x=1", {"y": 1}, False, id="EVAL-not-null-assumed"),
     # Evaluation functions: cidrmatch inside if (the nested-function example), like, match
     pytest.param(

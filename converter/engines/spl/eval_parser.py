@@ -1,8 +1,10 @@
 """Parser for SPL eval expressions, as used by ``where`` and ``eval`` (lark, LALR).
 
 Precedence follows the Search Manual ("Boolean expressions"): parentheses, NOT, AND, OR (the
-reverse of the search command). A bare name or a single-quoted name is a field; a double-quoted
-string is a literal. Calls are checked against the functions this model implements.
+reverse of the search command). Unlike in ``search``, eval accepts lower-case operators
+(Splunk's own tested detections write ``| where a > 5 and b > 5``). A bare name or a
+single-quoted name is a field; a double-quoted string is a literal. Calls are checked
+against the functions this model implements.
 """
 
 from __future__ import annotations
@@ -43,12 +45,12 @@ target: NAME | SQ_NAME
         | NUMBER -> number
         | "(" expr ")"
 
-_AND.3: /AND\b/
-_OR.3: /OR\b/
-_XOR.3: /XOR\b/
-_NOT.3: /NOT\b/
+_AND.3: /AND\b/i
+_OR.3: /OR\b/i
+_XOR.3: /XOR\b/i
+_NOT.3: /NOT\b/i
 _IN.3: /IN\b/
-LIKE.3: /LIKE\b/
+LIKE.3: /LIKE\b(?!\s*\()/i
 NUMBER.2: /\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+/
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
 SQ_NAME: /'(?:\\.|[^'\\])*'/
