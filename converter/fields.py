@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 
 from converter.results import ConversionWarning
+from converter.schema.model import ecs_schema
 from converter.targets.base import Target
 
 
@@ -52,8 +53,4 @@ def unmapped_warnings(
 
 def _is_schema(name: str) -> bool:
     """True for names already in the target schema's dotted form (ECS), e.g. process.name."""
-    try:
-        from converter.schema.ecs import ECS_FIELD_TYPES
-    except ImportError:  # the schema module arrives with the KQL target
-        return False
-    return name in ECS_FIELD_TYPES
+    return ecs_schema().has(name)

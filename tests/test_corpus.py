@@ -22,7 +22,7 @@ from converter.targets import TARGETS
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
-FLOORS = {"splunk": 3138, "lucene": 3137, "eql": 3051, "esql": 3055, "python": 3141}
+FLOORS = {"splunk": 3138, "lucene": 3137, "kql": 2400, "eql": 3051, "esql": 3055, "python": 3141}
 CORPUS_RULES = 3141
 
 
@@ -74,7 +74,10 @@ def _reference_queries(path: Path, key: str, converter: Converter) -> list[str] 
         return None
 
 
-@pytest.mark.parametrize("key", ["lucene", "eql", "esql"], ids=["lucene", "eql", "esql"])
+ECS_TARGETS = ["lucene", "kql", "eql", "esql"]
+
+
+@pytest.mark.parametrize("key", ECS_TARGETS, ids=ECS_TARGETS)
 def test_shared_pipeline_path_equals_pysigma(
     corpus: list[Path], results: list[RuleResult], key: str
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from converter.targets import eql, esql, lucene, python, splunk
+from converter.targets import eql, esql, kql, lucene, python, splunk
 from converter.targets.base import Format, Target
 
 TARGETS: dict[str, Target] = {
@@ -10,6 +10,7 @@ TARGETS: dict[str, Target] = {
     for target in (
         splunk.TARGET,
         lucene.TARGET,
+        kql.TARGET,
         eql.TARGET,
         esql.TARGET,
         python.TARGET,
