@@ -23,8 +23,8 @@ from converter.loader import find_rule_files
 from converter.pipelines import known_pipelines, resolve
 from converter.results import RuleResult
 from converter.targets import TARGETS
-from converter.targets.base import Format
-from converter.writers import render, report_json, write_atomic, write_tree
+from converter.targets.base import Format, Target
+from converter.writers import TreeWriter, render, report_json, write_atomic
 
 PROFILES = {"stock": "what the pySigma backends (and our own for kql, python) emit, unchanged"}
 # Past this many, per-rule warnings and unsupported notes are summarised unless --verbose.
@@ -93,17 +93,20 @@ def convert(
     try:
         files, notes = find_rule_files(paths)
         _profile(profile)
-        settings = Settings(keys, _pipelines(pipelines), verbose)
+        settings = Settings(keys, _pipelines(pipelines), verbose, strict)
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
     for note in notes:
         click.echo(note, err=True)
-    results = convert_files(files, settings, jobs or default_jobs())
-    if strict:
-        results = [_strict(r) for r in results]
+    writer = None
     if target == "all":
-        results = _dedupe_stems(results)
-    _emit(keys, formats, results, output, indexes, all_targets=target == "all")
+        assert output is not None
+        writer = TreeWriter.for_files(output, files, formats, indexes)
+    results = convert_files(files, settings, jobs or default_jobs(), writer=writer)
+    if writer is not None:
+        writer.finish(results)
+    else:
+        _emit(TARGETS[target], formats[target], results, output, indexes)
     if json_report is not None:
         write_atomic(json_report, report_json(results, keys))
     _report(results, keys, skip_unsupported, verbose)
@@ -142,42 +145,16 @@ def _profile(flag: str | None) -> str:
     return chosen
 
 
-def _strict(result: RuleResult) -> RuleResult:
-    if result.status == "converted" and result.warnings:
-        first = result.warnings[0]
-        result.status = "error"
-        result.message = f"--strict: {first.cause} ({first.direction}): {first.message}"
-        result.queries = []
-    return result
-
-
-def _dedupe_stems(results: list[RuleResult]) -> list[RuleResult]:
-    """Two rule files with one stem would share an output file: the later one is an error."""
-    owner: dict[tuple[str, str], Path] = {}
-    for result in results:
-        first = owner.setdefault((result.target, result.stem), result.path)
-        if first != result.path and result.status == "converted":
-            result.status = "error"
-            result.message = f"output name {result.stem!r} is already taken by {first}"
-            result.queries = []
-    return results
-
-
 def _emit(
-    keys: Sequence[str],
-    formats: dict[str, Format],
+    target: Target,
+    fmt: Format,
     results: list[RuleResult],
     output: Path | None,
     indexes: Sequence[str],
-    all_targets: bool,
 ) -> None:
+    """One target: all converted rules in one query file or artifact, on stdout or in -o."""
     try:
-        if all_targets:
-            assert output is not None
-            write_tree(output, results, formats, indexes)
-            return
-        target = TARGETS[keys[0]]
-        text = render(target, formats[keys[0]], results, indexes)
+        text = render(target, fmt, results, indexes)
     except ConverterError as e:
         raise click.ClickException(str(e)) from e
     if output is None:

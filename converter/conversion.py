@@ -54,6 +54,7 @@ class Settings:
     targets: Sequence[str]
     pipelines: Sequence[str] = ()  # added to every target's default pipeline
     verbose: bool = False
+    strict: bool = False  # a conversion warning fails the rule
 
 
 @dataclass
@@ -96,7 +97,8 @@ class Converter:
         for group in _groups([TARGETS[key] for key in keys]):
             for result in self._convert_group(source, group):
                 by_target[result.target].append(result)
-        return [result for key in keys for result in by_target[key]]
+        results = [result for key in keys for result in by_target[key]]
+        return [_strict(r) for r in results] if self.settings.strict else results
 
     def _convert_group(self, source: RuleSource, group: list[Target]) -> list[RuleResult]:
         try:
@@ -177,6 +179,14 @@ class Converter:
             return _fail(result, "unsupported", "the backend produced no query for this rule")
         result.warnings = take_warnings(backend) if backend is not None else []
         return result
+
+
+def _strict(result: RuleResult) -> RuleResult:
+    """--strict: a converted rule with a warning fails with its first warning."""
+    if result.status == "converted" and result.warnings:
+        first = result.warnings[0]
+        _fail(result, "error", f"--strict: {first.cause} ({first.direction}): {first.message}")
+    return result
 
 
 def _standalone(rule: ParsedRule) -> bool:

@@ -11,9 +11,11 @@ import os
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from converter.errors import ConverterError
 from converter.results import RuleResult
 from converter.targets import TARGETS
 from converter.targets.base import Format, Target
@@ -54,39 +56,71 @@ def render(target: Target, fmt: Format, results: list[RuleResult], index: Sequen
     return text
 
 
-def write_tree(
-    out: Path, results: list[RuleResult], formats: dict[str, Format], index: Sequence[str]
-) -> list[Path]:
-    """Write the outputs/ layout: out/<target>/<rule-file-stem>.<ext> plus UNSUPPORTED.md.
+@dataclass(frozen=True)
+class TreeWriter:
+    """Writes the outputs/ layout: out/<target>/<rule-file-stem>.<ext> plus UNSUPPORTED.md.
 
-    Files of the same extension in out/<target>/ that this run did not write are removed, so the
-    folder mirrors the converted rules.
+    ``write_source`` runs in the worker that converted a file, so rendering and writing happen in
+    parallel with the conversion of other files; ``finish`` runs once at the end. Each stem
+    belongs to the first file that has it (``owners``); a later file of the same stem is an error
+    instead of an overwrite. Files of a target's extension that the run did not write are
+    removed, so out/<target>/ mirrors the converted rules.
     """
-    written: list[Path] = []
-    by_target: dict[str, list[RuleResult]] = defaultdict(list)
-    for result in results:
-        by_target[result.target].append(result)
-    for key, target_results in by_target.items():
-        written += _write_target(out / key, TARGETS[key], formats[key], target_results, index)
-    return written
+
+    out: Path
+    formats: dict[str, Format]
+    index: tuple[str, ...]
+    owners: dict[str, Path]
+
+    @classmethod
+    def for_files(
+        cls, out: Path, files: Sequence[Path], formats: dict[str, Format], index: Sequence[str]
+    ) -> TreeWriter:
+        owners: dict[str, Path] = {}
+        for path in files:
+            owners.setdefault(path.stem, path)
+        return cls(out, formats, tuple(index), owners)
+
+    def path(self, result: RuleResult) -> Path:
+        return self.out / result.target / f"{result.stem}.{self.formats[result.target].extension}"
+
+    def write_source(self, results: list[RuleResult]) -> list[RuleResult]:
+        """Write one rule file's outputs for every target; returns the results, updated."""
+        by_target: dict[str, list[RuleResult]] = defaultdict(list)
+        for result in results:
+            if result.status == "converted" and self.owners[result.stem] != result.path:
+                taken = self.owners[result.stem]
+                _mark_error(result, f"output name {result.stem!r} is already taken by {taken}")
+            elif result.status == "converted":
+                by_target[result.target].append(result)
+        for key, converted in by_target.items():
+            self._write(key, converted)
+        return results
+
+    def _write(self, key: str, converted: list[RuleResult]) -> None:
+        try:
+            text = render(TARGETS[key], self.formats[key], converted, self.index)
+        except ConverterError as e:  # a template failure fails these rules, not the batch
+            for result in converted:
+                _mark_error(result, f"cannot render {self.formats[key].name}: {e.message}")
+            return
+        write_atomic(self.path(converted[0]), text)
+
+    def finish(self, results: list[RuleResult]) -> None:
+        """Write each target's UNSUPPORTED.md and remove output files no rule produced."""
+        for key, fmt in self.formats.items():
+            folder = self.out / key
+            mine = [r for r in results if r.target == key]
+            keep = {self.path(r) for r in mine if r.status == "converted"}
+            unsupported = folder / "UNSUPPORTED.md"
+            write_atomic(unsupported, unsupported_markdown(TARGETS[key], mine))
+            _prune(folder, fmt.extension, {*keep, unsupported})
 
 
-def _write_target(
-    folder: Path, target: Target, fmt: Format, results: list[RuleResult], index: Sequence[str]
-) -> list[Path]:
-    by_stem: dict[str, list[RuleResult]] = defaultdict(list)
-    for result in results:
-        if result.status == "converted":
-            by_stem[result.stem].append(result)
-    written = []
-    for stem, stem_results in sorted(by_stem.items()):
-        path = folder / f"{stem}.{fmt.extension}"
-        write_atomic(path, render(target, fmt, stem_results, index))
-        written.append(path)
-    unsupported = folder / "UNSUPPORTED.md"
-    write_atomic(unsupported, unsupported_markdown(target, results))
-    _prune(folder, fmt.extension, {*written, unsupported})
-    return written
+def _mark_error(result: RuleResult, message: str) -> None:
+    result.status = "error"
+    result.message = message
+    result.queries = []
 
 
 def _prune(folder: Path, extension: str, keep: set[Path]) -> None:
