@@ -25,6 +25,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from converter import fields
+from converter.engines import Engine, QueryRejected, engine
 from converter.errors import ConverterError
 from converter.loader import RuleSource
 from converter.pipelines import pipeline_family, resolve
@@ -55,6 +56,8 @@ class Settings:
     pipelines: Sequence[str] = ()  # added to every target's default pipeline
     verbose: bool = False
     strict: bool = False  # a conversion warning fails the rule
+    # Off only to measure what a backend emits (engine parse-rate tests); convert always checks.
+    validate: bool = True
 
 
 @dataclass
@@ -70,6 +73,7 @@ class Converter:
     settings: Settings
     _backends: dict[tuple[str, str], Backend] = field(default_factory=dict)
     _pipelines: dict[tuple[str, str], ProcessingPipeline] = field(default_factory=dict)
+    _engines: dict[str, Engine] = field(default_factory=dict)
 
     def pipeline(self, target: Target, family: str) -> ProcessingPipeline:
         key = (_group_key(target), family)
@@ -125,7 +129,7 @@ class Converter:
             if not isinstance(rule, SigmaFilter):
                 backend = self.backend(target, pipeline_family(getattr(rule, "logsource", None)))
                 run = partial(_run_backend, backend, rule)
-                result = self._guarded(source, target, rule, run)
+                result = self._validated(target, self._guarded(source, target, rule, run))
                 if _standalone(rule) or result.status == "error":
                     results.append(result)
         return results
@@ -147,11 +151,29 @@ class Converter:
                 continue
             backend = self.backend(target, family)
             run = partial(_convert_processed, backend, rule, pipeline)
-            result = self._guarded(source, target, rule, run)
+            result = self._validated(target, self._guarded(source, target, rule, run))
             if result.status == "converted" and target.maps_fields:
                 result.warnings += fields.unmapped_warnings(original, rule, target)
             results.append(result)
         return results
+
+    def _validated(self, target: Target, result: RuleResult) -> RuleResult:
+        """A query counts as converted only if the target's engine model accepts it."""
+        if result.status != "converted" or target.engine is None or not self.settings.validate:
+            return result
+        if target.engine not in self._engines:
+            self._engines[target.engine] = engine(target.engine)
+        model = self._engines[target.engine]
+        for query in result.queries:
+            try:
+                model.compile(query)
+            except QueryRejected as e:
+                return _fail(result, "error", f"rejected by {target.engine}: {e.message}")
+            except Exception as e:  # a model bug: say so, never pass the query unchecked
+                return _fail(
+                    result, "error", f"internal error in the {target.engine} model: " + _message(e)
+                )
+        return result
 
     def _guarded(
         self, source: RuleSource, target: Target, rule: ParsedRule, run: Callable[[], list[Any]]

@@ -130,24 +130,29 @@ def _prune(folder: Path, extension: str, keep: set[Path]) -> None:
 
 
 def unsupported_markdown(target: Target, results: list[RuleResult]) -> str:
-    """UNSUPPORTED.md: the rules a target cannot express, with the reason, grouped by reason."""
-    rows = sorted(
-        (r.message, r.stem, r.rule_id or "") for r in results if r.status == "unsupported"
-    )
+    """UNSUPPORTED.md: the rules a target cannot express, then the rules that failed, with reasons.
+
+    A failure is listed too, since it also leaves the rule without an output file: most often a
+    query the target's engine model rejects (the real engine would refuse it).
+    """
     lines = [f"# Rules {target.language} cannot express", ""]
+    lines += _table(target, results, "unsupported", "are unsupported")
+    failed = _table(target, results, "error", "failed to convert")
+    if failed:
+        lines += ["", "## Conversion errors", "", *failed]
+    return "\n".join([*lines, ""])
+
+
+def _table(target: Target, results: list[RuleResult], status: str, verb: str) -> list[str]:
+    rows = sorted((r.message, r.stem, r.rule_id or "") for r in results if r.status == status)
     if not rows:
-        return "\n".join([*lines, "Every rule converted.", ""])
+        return ["Every rule converted."] if status == "unsupported" else []
     counts = Counter(message for message, _, _ in rows)
-    lines += [
-        f"{len(rows)} rules are unsupported for `{target.key}`.",
-        "",
-        "| reason | rules |",
-        "|---|---|",
-    ]
+    lines = [f"{len(rows)} rules {verb} for `{target.key}`.", "", "| reason | rules |", "|---|---|"]
     lines += [f"| {_cell(m)} | {n} |" for m, n in counts.most_common()]
     lines += ["", "| rule file | id | reason |", "|---|---|---|"]
     lines += [f"| {stem} | {rule_id} | {_cell(m)} |" for m, stem, rule_id in rows]
-    return "\n".join([*lines, ""])
+    return lines
 
 
 def _cell(text: str) -> str:

@@ -1,7 +1,11 @@
 """Corpus-scale conversion of the SigmaHQ rules in ../shared (skipped when it is absent).
 
-Floors are what the pySigma backends reach rule by rule (issue 2); eql excludes the 86 keyword
-rules whose bare-string condition Elasticsearch rejects; python must convert every rule.
+A rule counts as converted only if the target's engine model accepts the query (DESIGN.md).
+ISSUE_FLOORS are what the pySigma backends reach rule by rule (issue 2: eql without the 86
+keyword rules Elasticsearch rejects, python every rule); they are for the parity profile at the
+end of the issue chain. In the stock profile the engine models reject queries pySigma emits
+(escapes the ES|QL and EQL lexers refuse, EQL operators on text/ip/numeric fields, an SPL search
+starting with OR), so STOCK_FLOORS are the stock counts measured with the engine models.
 """
 
 from __future__ import annotations
@@ -22,7 +26,23 @@ from converter.targets import TARGETS
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
-FLOORS = {"splunk": 3138, "lucene": 3137, "kql": 2400, "eql": 3051, "esql": 3055, "python": 3141}
+ISSUE_FLOORS = {
+    "splunk": 3138,
+    "lucene": 3137,
+    "kql": 2400,
+    "eql": 3051,
+    "esql": 3055,
+    "python": 3141,
+}
+STOCK_FLOORS = {
+    "splunk": 3127,
+    "lucene": 3137,
+    "kql": 2799,
+    "eql": 2718,
+    "esql": 3012,
+    "python": 3141,
+}
+FLOORS = STOCK_FLOORS
 CORPUS_RULES = 3141
 
 
@@ -56,9 +76,13 @@ def test_every_failure_is_a_clean_one_line_message(results: list[RuleResult]) ->
     assert internal == []
 
 
-def test_errors_only_where_pysigma_rejects_the_rule(results: list[RuleResult]) -> None:
-    """Corpus rules are valid Sigma: a failure is 'unsupported' by the target, never 'error'."""
-    errors = [f"{r.path.name} [{r.target}]: {r.message}" for r in results if r.status == "error"]
+def test_errors_only_where_an_engine_rejects_the_query(results: list[RuleResult]) -> None:
+    """Corpus rules are valid Sigma: an error is a query the target's engine model rejects."""
+    errors = [
+        f"{r.path.name} [{r.target}]: {r.message}"
+        for r in results
+        if r.status == "error" and not r.message.startswith("rejected by ")
+    ]
     assert errors == []
 
 
@@ -82,11 +106,15 @@ def test_shared_pipeline_path_equals_pysigma(
     corpus: list[Path], results: list[RuleResult], key: str
 ) -> None:
     """Converting a once-processed rule with each ECS backend gives pySigma's exact output."""
-    converter = Converter(Settings([key]))
+    converter = Converter(Settings([key], validate=False))
     ours = {r.path: r for r in results if r.target == key}
     mismatches = []
     for path in corpus[::3]:  # a third of the corpus keeps this under a minute
+        # Engine rejections happen after conversion; compare what the backend emitted.
+        rejected = ours[path].message.startswith("rejected by ")
         got = ours[path].queries if ours[path].status == "converted" else None
+        if rejected:
+            continue
         if got != _reference_queries(path, key, converter):
             mismatches.append(path.name)
     assert mismatches == []

@@ -27,6 +27,13 @@ class QueryRejected(ConverterError):
     """The real engine would refuse this query; the message says why (and where, if known)."""
 
 
+class NotModelled(ConverterError):
+    """The real engine accepts the query, but this model cannot evaluate the construct.
+
+    A gap in the model, not a verdict: check reports it as an engine-model error.
+    """
+
+
 @dataclass(frozen=True)
 class OpenPoint:
     """A behaviour the sources leave open, which the model assumes (docs/engines.md: assumed)."""

@@ -46,6 +46,8 @@ class Target:
     maps_fields: bool = False
     index_patterns: tuple[str, ...] = ()
     backend_options: Mapping[str, Any] = field(default_factory=dict)
+    # The engine model (a key of converter.engines.ENGINES) that must accept every query.
+    engine: str | None = None
 
     @property
     def default_pipeline(self) -> str | None:

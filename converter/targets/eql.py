@@ -25,6 +25,7 @@ class ElasticEqlBackend(RefuseKeywords, EqlBackend):
 
 TARGET = Target(
     key="eql",
+    engine="eql",
     language="Elasticsearch EQL",
     backend_class=ElasticEqlBackend,
     pipelines=ECS_PIPELINES,

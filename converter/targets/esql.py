@@ -17,6 +17,7 @@ class ElasticEsqlBackend(RefuseKeywords, ESQLBackend):
 
 TARGET = Target(
     key="esql",
+    engine="esql",
     language="ES|QL",
     backend_class=ElasticEsqlBackend,
     pipelines=ECS_PIPELINES,

@@ -10,6 +10,7 @@ from converter.targets.elastic import KIBANA_FORMATS, RULE_FORMAT, WINDOWS_INDEX
 
 TARGET = Target(
     key="lucene",
+    engine="lucene",
     language="Elasticsearch query_string (Lucene)",
     backend_class=LuceneBackend,
     pipelines=ECS_PIPELINES,

@@ -371,6 +371,7 @@ class PythonPredicateBackend(TextQueryBackend):
 
 TARGET = Target(
     key="python",
+    engine="python",
     language="Python predicate (standard library)",
     backend_class=PythonPredicateBackend,
     pipelines={},

@@ -9,6 +9,7 @@ from converter.targets.base import Format, Target, query_format
 
 TARGET = Target(
     key="splunk",
+    engine="spl",
     language="Splunk SPL",
     backend_class=SplunkBackend,
     pipelines=SPLUNK_PIPELINES,

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from converter.engines.base import CompiledQuery, Engine, Event, OpenPoint
+from converter.engines.base import CompiledQuery, Engine, Event, NotModelled, OpenPoint
 from converter.engines.eql import nodes as n
 from converter.engines.eql.checker import Checker
 from converter.engines.eql.evaluator import Evaluator, category_matches
 from converter.engines.eql.parser import parse
-from converter.errors import ConverterError
 from converter.schema.model import Schema
 
 OPEN_POINTS = (
@@ -36,7 +35,7 @@ OPEN_POINTS = (
 )
 
 
-class NotEvaluable(ConverterError):
+class NotEvaluable(NotModelled):
     """The query is valid but has no per-event answer (sequences and samples)."""
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from converter.errors import ConverterError
+from converter.engines.base import NotModelled
 
 
-class UnsupportedPattern(ConverterError):
+class UnsupportedPattern(NotModelled):
     """A valid Lucene pattern this model cannot evaluate (complement, intersection, interval)."""
 
 

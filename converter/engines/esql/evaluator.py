@@ -18,6 +18,7 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from converter.engines.base import NotModelled as BaseNotModelled
 from converter.engines.esql import ast
 from converter.engines.esql.functions import SIGNATURES
 from converter.engines.esql.patterns import like_regex, rlike_regex
@@ -28,7 +29,7 @@ MV_WARNING = "java.lang.IllegalArgumentException: single-value function encounte
 Lookup = Callable[[str], Value]
 
 
-class NotModelled(Exception):
+class NotModelled(BaseNotModelled):
     """A valid construct whose evaluation this model does not implement."""
 
 

@@ -22,10 +22,12 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from converter.engines.base import NotModelled
+
 _CLASSES = {"d": r"\d", "D": r"\D", "s": r"\s", "S": r"\S", "w": r"\w", "W": r"\W"}
 
 
-class UnsupportedPattern(Exception):
+class UnsupportedPattern(NotModelled):
     """A valid Lucene RegExp construct this model does not translate."""
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from converter.errors import ConverterError
+from converter.engines.base import NotModelled
 
 
-class ModelLimit(ConverterError):
+class ModelLimit(NotModelled):
     """The real engine accepts the query, but this model does not evaluate the construct."""

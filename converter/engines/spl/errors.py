@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from converter.errors import ConverterError
+from converter.engines.base import NotModelled
 
-
-class NotModelled(ConverterError):
-    """Splunk accepts the construct, but this model cannot evaluate it (a gap, not a verdict)."""
+__all__ = ["NotModelled"]
