@@ -9,7 +9,7 @@ query_string with ``default_field: *`` runs leniently over every field.
 
 ``validate`` raises QueryRejected for what Elasticsearch refuses (type errors, invalid regexps);
 ``assumptions`` lists the keys of the OPEN_POINTS a query's answers depend on.
-Every rule is cited in docs/engines/dsl.md.
+Every rule is cited in docs/engines.md.
 """
 
 from __future__ import annotations

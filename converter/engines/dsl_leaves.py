@@ -4,7 +4,7 @@
 exists) and the FieldSpec of the field it runs on into a predicate over the field's raw event
 values; it raises InputError where Elasticsearch would refuse the query for that field type
 (e.g. a wildcard on a long field, ``"abc"`` as a long, an invalid regexp). Every rule is cited in
-docs/engines/dsl.md; the citations in comments name the Elasticsearch method that decides it.
+docs/engines.md; the citations in comments name the Elasticsearch method that decides it.
 """
 
 from __future__ import annotations

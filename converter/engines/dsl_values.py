@@ -7,7 +7,7 @@ Query input for term-level queries goes through the same conversion ("normalizer
 input"), and input a numeric/ip/date/boolean field cannot parse is an error, which query_string
 and multi_match ignore when lenient.
 
-Sources (docs/engines/dsl.md has the table): mapping-reference keyword.md, ignore-above.md,
+Sources (docs/engines.md has the table): mapping-reference keyword.md, ignore-above.md,
 normalizer.md, number.md (coerce), ip.md, date.md, boolean.md; KeywordFieldMapper.indexValue.
 """
 

@@ -1,6 +1,6 @@
 """Model of Elasticsearch EQL (key ``eql``): parse, type-check against a Schema, evaluate.
 
-The semantics and their sources are in docs/engines/eql.md. A sequence or sample is parsed and
+The semantics and their sources are in docs/engines.md. A sequence or sample is parsed and
 checked but cannot be answered for a single event: ``matches`` raises NotEvaluable for it.
 """
 

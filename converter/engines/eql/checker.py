@@ -1,6 +1,6 @@
 """Type checking as Elasticsearch's EQL analyzer and verifier do it, against a Schema.
 
-Each rule is cited in docs/engines/eql.md. In short: the condition must be boolean; a field may
+Each rule is cited in docs/engines.md. In short: the condition must be boolean; a field may
 not be compared with a field; ``==``/``!=``/``<``.../``in``/``like``/``regex`` and the string
 functions need an *exact* field (QL TypeResolutions isExact/isStringAndExact: ``text`` is not,
 and a normalized keyword would not be, but Elasticsearch's IndexResolver builds every keyword

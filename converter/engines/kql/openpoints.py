@@ -1,4 +1,4 @@
-"""Behaviours of KQL the sources leave open; the model assumes them (docs/engines/kql.md)."""
+"""Behaviours of KQL the sources leave open; the model assumes them (docs/engines.md)."""
 
 from __future__ import annotations
 

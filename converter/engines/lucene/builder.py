@@ -53,7 +53,7 @@ ALL = "*"
 EXISTS_FIELD = "_exists_"
 MAX_REGEX_LENGTH = 1000  # index.max_regex_length default (IndexSettings.MAX_REGEX_LENGTH_SETTING)
 
-# Open-point keys (declared in engine.py, documented in docs/engines/lucene.md).
+# Open-point keys (declared in engine.py, documented in docs/engines.md).
 ANALYZE_WILDCARD = "lucene.analyze-wildcard"
 DATE_FIELDS = "lucene.date-fields"
 

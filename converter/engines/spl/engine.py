@@ -1,6 +1,6 @@
 """SplEngine: the Splunk SPL model (search command plus the pipes pySigma's SplunkBackend emits).
 
-Semantics and their sources are tabled in docs/engines/spl.md.
+Semantics and their sources are tabled in docs/engines.md.
 """
 
 from __future__ import annotations

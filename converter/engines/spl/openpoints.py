@@ -1,4 +1,4 @@
-"""The open points of the SPL model: behaviours the Splunk sources leave open (docs/engines/spl.md).
+"""The open points of the SPL model: behaviours the Splunk sources leave open (docs/engines.md).
 
 Each key is used as the cause of any divergence the assumption produces; a compiled query lists
 the keys its answer depends on in ``CompiledQuery.assumptions``.

@@ -90,7 +90,7 @@ class _Build(Transformer[Token, nodes.Node]):
 
     def in_list(self, field: str, *items: object) -> nodes.Node:
         # Splunk's own detections write "IN (,"a","b" "c",)": commas are separators, empty
-        # items are skipped (docs/engines/spl.md, IN lists)
+        # items are skipped (docs/engines.md, IN lists)
         values = tuple(item for item in items if isinstance(item, nodes.Value))
         if not values:
             raise QueryRejected("IN needs at least one value")

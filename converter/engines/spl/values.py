@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-# Default segmenters.conf breakers (docs/engines/spl.md, "segmentation"). Minor breakers also
+# Default segmenters.conf breakers (docs/engines.md, "segmentation"). Minor breakers also
 # delimit searchable segments, so a term may start or end at either kind.
 MAJOR_BREAKERS = " \t\n\r[]<>(){}|!;,'\"*&?+"
 MINOR_BREAKERS = "/:=@.-$#%\\_"
