@@ -22,6 +22,7 @@ from converter.errors import ConfigError, ConverterError
 from converter.loader import find_rule_files
 from converter.pipelines import known_pipelines, resolve
 from converter.results import RuleResult
+from converter.schema.model import Schema
 from converter.targets import TARGETS
 from converter.targets.base import Format, Target
 from converter.writers import TreeWriter, render, report_json, write_atomic
@@ -58,6 +59,11 @@ def cli() -> None:
     type=click.Choice(list(PROFILES)),
     help="Conversion profile (default: [tool.sigma-parity] profile, else stock).",
 )
+@click.option(
+    "--schema",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Index mapping (JSON of GET <index>/_mapping) instead of the built-in ECS.",
+)
 @click.option("--index", "indexes", multiple=True, help="Index pattern for Elastic artifacts.")
 @click.option(
     "-o",
@@ -76,6 +82,7 @@ def convert(
     fmt: str | None,
     pipelines: tuple[str, ...],
     profile: str | None,
+    schema: Path | None,
     indexes: tuple[str, ...],
     output: Path | None,
     json_report: Path | None,
@@ -93,7 +100,8 @@ def convert(
     try:
         files, notes = find_rule_files(paths)
         _profile(profile)
-        settings = Settings(keys, _pipelines(pipelines), verbose, strict)
+        schema_path = _schema(schema)
+        settings = Settings(keys, _pipelines(pipelines), verbose, strict, schema=schema_path)
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
     for note in notes:
@@ -134,6 +142,14 @@ def _pipelines(flags: tuple[str, ...]) -> tuple[str, ...]:
     for spec in specs:  # fail fast with a usage error rather than once per rule
         resolve([spec])
     return tuple(specs)
+
+
+def _schema(flag: Path | None) -> str | None:
+    """The mapping file to use, loaded once here so a bad one is a usage error, not 3000."""
+    chosen = str(flag) if flag is not None else load_config().schema
+    if chosen is not None:
+        Schema.load(Path(chosen))
+    return chosen
 
 
 def _profile(flag: str | None) -> str:

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sigma.collection import SigmaCollection
@@ -30,6 +31,7 @@ from converter.errors import ConverterError
 from converter.loader import RuleSource
 from converter.pipelines import pipeline_family, resolve
 from converter.results import RuleResult, Status
+from converter.schema.model import Schema, ecs_schema
 from converter.targets import TARGETS
 from converter.targets.base import Target, reset_warnings, take_warnings
 
@@ -58,6 +60,7 @@ class Settings:
     strict: bool = False  # a conversion warning fails the rule
     # Off only to measure what a backend emits (engine parse-rate tests); convert always checks.
     validate: bool = True
+    schema: str | None = None  # an index mapping (GET <index>/_mapping JSON); None: built-in ECS
 
 
 @dataclass
@@ -74,6 +77,14 @@ class Converter:
     _backends: dict[tuple[str, str], Backend] = field(default_factory=dict)
     _pipelines: dict[tuple[str, str], ProcessingPipeline] = field(default_factory=dict)
     _engines: dict[str, Engine] = field(default_factory=dict)
+    _schema: Schema | None = None
+
+    @property
+    def schema(self) -> Schema:
+        if self._schema is None:
+            path = self.settings.schema
+            self._schema = Schema.load(Path(path)) if path else ecs_schema()
+        return self._schema
 
     def pipeline(self, target: Target, family: str) -> ProcessingPipeline:
         key = (_group_key(target), family)
@@ -86,7 +97,10 @@ class Converter:
     def backend(self, target: Target, family: str) -> Backend:
         key = (target.key, family)
         if key not in self._backends:
-            backend = target.backend_class(None, **target.backend_options)
+            options = dict(target.backend_options)
+            if target.takes_schema:
+                options["schema"] = self.schema
+            backend = target.backend_class(None, **options)
             backend.last_processing_pipeline = self.pipeline(target, family)
             self._backends[key] = backend
         return self._backends[key]
@@ -162,7 +176,7 @@ class Converter:
         if result.status != "converted" or target.engine is None or not self.settings.validate:
             return result
         if target.engine not in self._engines:
-            self._engines[target.engine] = engine(target.engine)
+            self._engines[target.engine] = engine(target.engine, self.schema)
         model = self._engines[target.engine]
         for query in result.queries:
             try:

@@ -48,6 +48,8 @@ class Target:
     backend_options: Mapping[str, Any] = field(default_factory=dict)
     # The engine model (a key of converter.engines.ENGINES) that must accept every query.
     engine: str | None = None
+    # The backend takes the field-type schema (``schema=`` keyword), e.g. to pick KQL forms.
+    takes_schema: bool = False
 
     @property
     def default_pipeline(self) -> str | None:

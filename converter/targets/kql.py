@@ -475,6 +475,7 @@ class KibanaKqlBackend(WarningCollector, TextQueryBackend):
 
 TARGET = Target(
     key="kql",
+    takes_schema=True,
     engine="kql",
     language="Kibana Query Language (KQL)",
     backend_class=KibanaKqlBackend,
