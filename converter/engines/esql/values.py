@@ -17,6 +17,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from converter.schema.ecs import NUMERIC_TYPES
 from converter.schema.model import FieldSpec
 
 Value = Any  # None, a scalar, or a tuple of two or more scalars (a multi-valued column)
@@ -32,17 +33,7 @@ KEYWORD, NUMERIC, IP, BOOLEAN, DATE, NULL, UNKNOWN = (
     "unknown",
 )
 _TEXTUAL = {"keyword", "constant_keyword", "wildcard", "text", "match_only_text", "semantic_text"}
-_NUMERIC = {
-    "long",
-    "integer",
-    "short",
-    "byte",
-    "double",
-    "float",
-    "half_float",
-    "scaled_float",
-    "unsigned_long",
-}
+_NUMERIC = NUMERIC_TYPES
 
 
 def column_type(spec: FieldSpec) -> str:
