@@ -1,0 +1,172 @@
+"""Which events a rule sees: its logsource as the EventID/Channel conditions pySigma adds.
+
+A SIEM query runs only on the index or source of its logsource, so in backtests over mixed events
+a rule is tested only on the events of its logsource (DESIGN.md "Semantic decisions"). What a
+logsource means is taken from the installed pySigma pipelines, never from a table of our own: the
+rule's logsource is put on a stub rule, each pipeline chain below is applied to it, and the
+conditions the chain added (EventID, Channel, and whatever else it adds) are the selector. Each
+chain is one way the logsource is logged; an event belongs to the logsource when any chain's
+conditions all hold. A logsource for which no chain adds anything maps to nothing known and sees
+every event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sigma.pipelines.sysmon.sysmon import sysmon_pipeline
+from sigma.pipelines.windows.windows import windows_audit_pipeline, windows_logsource_pipeline
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaDetectionItem, SigmaLogSource, SigmaRule
+
+PipelineFactory = Callable[[], ProcessingPipeline]
+
+# Each chain is one way Windows logs a logsource: Sysmon (category -> Sysmon EventID, then the
+# Sysmon channel), and Security auditing (process_creation -> 4688, registry -> 4657, then the
+# Security channel). windows_logsource_pipeline maps services to channels and the PowerShell
+# categories to their EventIDs in both.
+DEFAULT_CHAINS: tuple[tuple[PipelineFactory, ...], ...] = (
+    (sysmon_pipeline, windows_logsource_pipeline),
+    (windows_audit_pipeline, windows_logsource_pipeline),
+)
+
+_STUB_FIELD = "sigma_parity_logsource_stub"
+
+# One way of logging: every (field, accepted values) pair must hold.
+Alternative = tuple[tuple[str, frozenset[str]], ...]
+LogsourceKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class LogsourceSelector:
+    """Whether an event belongs to a logsource: any alternative with all its conditions met.
+
+    No alternatives means the logsource maps to nothing known, so every event belongs to it.
+    Values compare case-insensitively as strings: real data writes EventID as a number or a
+    string, and some sources write the channel in lower case (`security`).
+    """
+
+    alternatives: tuple[Alternative, ...]
+
+    @property
+    def selects_all(self) -> bool:
+        return not self.alternatives
+
+    def __call__(self, event: Mapping[str, Any]) -> bool:
+        if not self.alternatives:
+            return True
+        return any(_holds(alternative, event) for alternative in self.alternatives)
+
+    def describe(self) -> str:
+        """The selector as text for reports, e.g. `EventID=1 and Channel=...; EventID=4688 ...`."""
+        if not self.alternatives:
+            return "every event"
+        return " or ".join(
+            "(" + " and ".join(f"{name} in {sorted(values)}" for name, values in alt) + ")"
+            for alt in self.alternatives
+        )
+
+
+def _holds(alternative: Alternative, event: Mapping[str, Any]) -> bool:
+    for name, accepted in alternative:
+        value = event.get(name)
+        values = value if isinstance(value, list) else [value]
+        if not any(v is not None and _text(v) in accepted for v in values):
+            return False
+    return True
+
+
+def _text(value: Any) -> str:
+    return str(value).lower()
+
+
+class LogsourceFilter:
+    """Selectors for logsources, derived from pipeline chains and cached per logsource."""
+
+    def __init__(self, chains: Sequence[Sequence[PipelineFactory]] = DEFAULT_CHAINS):
+        self._chains = tuple(tuple(chain) for chain in chains)
+        self._cache: dict[LogsourceKey, LogsourceSelector] = {}
+
+    @classmethod
+    def for_rule(cls, rule: Any) -> LogsourceSelector:
+        """The selector of a rule (a SigmaRule; rules without a logsource see every event)."""
+        return _default().select(getattr(rule, "logsource", None))
+
+    def select(self, logsource: SigmaLogSource | None) -> LogsourceSelector:
+        if logsource is None:
+            return LogsourceSelector(())
+        key = _key(logsource)
+        if key not in self._cache:
+            self._cache[key] = LogsourceSelector(self._alternatives(key))
+        return self._cache[key]
+
+    def _alternatives(self, key: LogsourceKey) -> tuple[Alternative, ...]:
+        found: list[Alternative] = []
+        for chain in self._chains:
+            alternative = _added_conditions(key, chain)
+            if alternative and alternative not in found:
+                found.append(alternative)
+        return tuple(found)
+
+
+_DEFAULT: list[LogsourceFilter] = []
+
+
+def _default() -> LogsourceFilter:
+    if not _DEFAULT:
+        _DEFAULT.append(LogsourceFilter())
+    return _DEFAULT[0]
+
+
+def _key(logsource: SigmaLogSource) -> LogsourceKey:
+    return (
+        (logsource.category or "").lower(),
+        (logsource.product or "").lower(),
+        (logsource.service or "").lower(),
+    )
+
+
+def _added_conditions(key: LogsourceKey, chain: Sequence[PipelineFactory]) -> Alternative:
+    """The conditions a chain adds to a stub rule of this logsource, as (field, values) pairs.
+
+    The chain is built afresh each time: a pipeline keeps state from the rules it processed.
+    """
+    rule = _stub(key)
+    original = set(rule.detection.detections)
+    pipeline = chain[0]()
+    for factory in chain[1:]:
+        pipeline = pipeline + factory()
+    pipeline.apply(rule)
+    accepted: dict[str, frozenset[str]] = {}
+    for name, detection in rule.detection.detections.items():
+        if name not in original:
+            for item in detection.detection_items:
+                _merge(accepted, item)
+    return tuple(sorted(accepted.items()))
+
+
+def _merge(accepted: dict[str, frozenset[str]], item: Any) -> None:
+    """Add one added detection item; two conditions on one field must both hold."""
+    if not isinstance(item, SigmaDetectionItem) or item.field is None:
+        raise ValueError(f"a logsource pipeline added an unexpected condition: {item!r}")
+    values = frozenset(_text(value) for value in item.value)
+    field = str(item.field)
+    accepted[field] = accepted[field] & values if field in accepted else values
+
+
+def _stub(key: LogsourceKey) -> Any:
+    category, product, service = key
+    logsource = {
+        name: value
+        for name, value in (("category", category), ("product", product), ("service", service))
+        if value
+    }
+    return SigmaRule.from_dict(
+        {
+            "title": "logsource stub",
+            "logsource": logsource,
+            "detection": {"stub": {_STUB_FIELD: "x"}, "condition": "stub"},
+        }
+    )
