@@ -72,8 +72,10 @@ class LogsourceSelector:
 def _holds(alternative: Alternative, event: Mapping[str, Any]) -> bool:
     for name, accepted in alternative:
         value = event.get(name)
-        values = value if isinstance(value, list) else [value]
-        if not any(v is not None and _text(v) in accepted for v in values):
+        if isinstance(value, list):
+            if not any(v is not None and _text(v) in accepted for v in value):
+                return False
+        elif value is None or _text(value) not in accepted:
             return False
     return True
 
@@ -91,7 +93,8 @@ class LogsourceFilter:
 
     @classmethod
     def for_rule(cls, rule: Any) -> LogsourceSelector:
-        """The selector of a rule (a SigmaRule; rules without a logsource see every event)."""
+        """The selector of a rule as parsed, before any pipeline ran on it (pipelines rewrite the
+        logsource); rules without a logsource, such as correlations, see every event."""
         return _default().select(getattr(rule, "logsource", None))
 
     def select(self, logsource: SigmaLogSource | None) -> LogsourceSelector:
@@ -106,7 +109,9 @@ class LogsourceFilter:
         found: list[Alternative] = []
         for chain in self._chains:
             alternative = _added_conditions(key, chain)
-            if alternative and alternative not in found:
+            # A field the chain required twice with disjoint values makes the way impossible.
+            possible = all(values for _name, values in alternative)
+            if alternative and possible and alternative not in found:
                 found.append(alternative)
         return tuple(found)
 
