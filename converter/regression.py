@@ -81,30 +81,28 @@ def load_regression(root: Path) -> RegressionData:
     return data
 
 
-def _load_info(info: Path, folder: Path, data: RegressionData) -> None:
-    relative = info.relative_to(folder).as_posix()
-    document, text = _read_info(info)
-    rule_ids = _rule_ids(document, info)
+@dataclass
+class _Info:
+    """One info.yml being loaded; event numbers run on across its entries (`<info>#<n>`)."""
+
+    path: Path
+    relative: str
+    rule_ids: tuple[str, ...]
+    numbered: int = 0
+
+
+def _load_info(path: Path, folder: Path, data: RegressionData) -> None:
+    relative = path.relative_to(folder).as_posix()
+    document, text = _read_info(path)
+    info = _Info(path, relative, _rule_ids(document, path))
     entries = document.get("regression_tests_info")
     if entries is None:
         data.skipped.append(_unlisted(relative, text))
         return
     if not isinstance(entries, list):
-        raise FixtureError("'regression_tests_info' must be a list", info)
-    counter = _Counter()
+        raise FixtureError("'regression_tests_info' must be a list", path)
     for index, entry in enumerate(entries, 1):
-        _load_entry(entry, index, info, folder, rule_ids, counter, data)
-
-
-class _Counter:
-    """Event numbers run on across an info.yml's entries, so `<info>#<n>` names are unique."""
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def next(self) -> int:
-        self.value += 1
-        return self.value
+        _load_entry(entry, index, info, folder, data)
 
 
 def _read_info(info: Path) -> tuple[dict[str, Any], str]:
@@ -162,32 +160,25 @@ def _commented_entries(text: str) -> list[dict[str, Any]] | None:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
-def _load_entry(
-    entry: Any,
-    index: int,
-    info: Path,
-    folder: Path,
-    rule_ids: tuple[str, ...],
-    counter: _Counter,
-    data: RegressionData,
-) -> None:
-    relative = info.relative_to(folder).as_posix()
+def _load_entry(entry: Any, index: int, info: _Info, folder: Path, data: RegressionData) -> None:
     if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-        raise FixtureError(f"regression_tests_info entry {index} needs a 'path'", info)
+        raise FixtureError(f"regression_tests_info entry {index} needs a 'path'", info.path)
     name = str(entry.get("name", f"entry {index}"))
-    match_count = _match_count(entry, index, info)
-    source = _json_path(entry, info, folder)
-    if isinstance(source, RegressionSkip):
-        data.skipped.append(RegressionSkip(relative, source.reason, f"{name}: {source.detail}"))
+    match_count = _match_count(entry, index, info.path)
+    source = _json_path(entry, info.path, folder)
+    if isinstance(source, tuple):
+        reason, detail = source
+        data.skipped.append(RegressionSkip(info.relative, reason, f"{name}: {detail}"))
         return
     names = []
     for raw in _json_objects(source):
-        event = FixtureEvent(
-            f"{relative}#{counter.next()}", flatten_evtx(raw, source), None, rule_ids, str(source)
-        )
-        data.events.append(event)
-        names.append(event.name)
-    data.entries.append(RegressionEntry(relative, name, rule_ids, match_count, tuple(names)))
+        info.numbered += 1
+        event_name = f"{info.relative}#{info.numbered}"
+        flat = flatten_evtx(raw, source)
+        data.events.append(FixtureEvent(event_name, flat, None, info.rule_ids, str(source)))
+        names.append(event_name)
+    entry_record = RegressionEntry(info.relative, name, info.rule_ids, match_count, tuple(names))
+    data.entries.append(entry_record)
 
 
 def _match_count(entry: dict[str, Any], index: int, info: Path) -> int:
@@ -200,8 +191,8 @@ def _match_count(entry: dict[str, Any], index: int, info: Path) -> int:
     return count
 
 
-def _json_path(entry: dict[str, Any], info: Path, folder: Path) -> Path | RegressionSkip:
-    """The JSON rendering an entry names, or why there is none.
+def _json_path(entry: dict[str, Any], info: Path, folder: Path) -> Path | tuple[str, str]:
+    """The JSON rendering an entry names, or why there is none (reason, detail).
 
     Paths are relative to the folder holding regression_data (they start with it); the file is
     also looked for beside info.yml, so a moved regression folder still loads.
@@ -209,13 +200,13 @@ def _json_path(entry: dict[str, Any], info: Path, folder: Path) -> Path | Regres
     declared = Path(entry["path"])
     kind = str(entry.get("type", declared.suffix.lstrip("."))).lower()
     if kind != "evtx":
-        return RegressionSkip("", "not JSON", f"type {kind}: {declared.as_posix()}")
+        return "not JSON", f"type {kind}: {declared.as_posix()}"
     candidates = [folder.parent / declared, info.parent / declared.name]
     for candidate in candidates:
         rendered = candidate.with_suffix(".json")
         if rendered.is_file():
             return rendered
-    return RegressionSkip("", "missing file", f"no JSON beside {declared.as_posix()}")
+    return "missing file", f"no JSON beside {declared.as_posix()}"
 
 
 def _json_objects(path: Path) -> Iterator[Any]:
