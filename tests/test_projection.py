@@ -1,0 +1,315 @@
+"""Projection of canonical events into each platform's stored shape (DESIGN.md "Fixture format").
+
+Expected values come from the design contract and the platforms' documentation: Splunk's Windows
+add-on sets ``source`` to ``WinEventLog:<channel>`` and keeps EventCode; ECS stores event.code as a
+keyword and process.pid as a long; ``.caseless`` is a multi-field indexed from its parent.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sigma.collection import SigmaCollection
+from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import (
+    AddConditionTransformation,
+    AddFieldnamePrefixTransformation,
+    FieldMappingTransformation,
+)
+from sigma.rule import SigmaLogSource, SigmaRule
+
+from converter import projection
+from converter.pipelines import resolve
+from converter.projection import Projector, project, shape_of
+from converter.targets import TARGETS
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = ROOT / "tests/fixtures/ecs/sysmon_operational_expected.json"
+SYSMON = "Microsoft-Windows-Sysmon/Operational"
+
+
+def rule(
+    category: str | None = None, service: str | None = None, field: str = "EventID"
+) -> SigmaRule:
+    logsource: dict[str, Any] = {"product": "windows"}
+    logsource.update({k: v for k, v in (("category", category), ("service", service)) if v})
+    doc = {"title": "t", "logsource": logsource, "detection": {"s": {field: 1}, "condition": "s"}}
+    parsed = SigmaCollection.from_dicts([doc]).rules[0]
+    assert isinstance(parsed, SigmaRule)
+    return parsed
+
+
+def projected(target: str, event: dict[str, Any], sigma_rule: SigmaRule) -> dict[str, Any]:
+    spec = TARGETS[target].pipelines.get("windows")
+    return project(event, TARGETS[target], sigma_rule, resolve([spec]) if spec else None)
+
+
+CASES = {
+    "python-unchanged": (
+        "python",
+        {"EventID": 1, "Image": "C:\\a.exe"},
+        rule("process_creation"),
+        {"EventID": 1, "Image": "C:\\a.exe"},
+    ),
+    "splunk-eventcode": (
+        "splunk",
+        {"EventID": 4688},
+        rule(service="security"),
+        {"EventCode": 4688},
+    ),
+    "splunk-source-from-channel": (
+        "splunk",
+        {"Channel": "Security"},
+        rule(service="security"),
+        {"Channel": "Security", "source": "WinEventLog:Security"},
+    ),
+    "splunk-fields-pass-through": (
+        "splunk",
+        {"CommandLine": "x"},
+        rule("process_creation"),
+        {"CommandLine": "x"},
+    ),
+    "ecs-event-code-keyword": (
+        "lucene",
+        {"EventID": 1},
+        rule("process_creation"),
+        {"event.code": "1"},
+    ),
+    "ecs-caseless-stored-in-parent": (
+        "kql",
+        {"Image": "C:\\a.exe"},
+        rule("process_creation"),
+        {"process.executable": "C:\\a.exe"},
+    ),
+    "ecs-pid-long": ("eql", {"ProcessId": "4242"}, rule("process_creation"), {"process.pid": 4242}),
+    "ecs-channel": (
+        "esql",
+        {"Channel": SYSMON},
+        rule(service="sysmon"),
+        {"winlog.channel": SYSMON},
+    ),
+    "ecs-event-data-prefix": (
+        "lucene",
+        {"IntegrityLevel": "High"},
+        rule("process_creation"),
+        {"winlog.event_data.IntegrityLevel": "High"},
+    ),
+    "ecs-category-mapping": (
+        "lucene",
+        {"OriginalFileName": "x.dll"},
+        rule("image_load"),
+        {"file.pe.original_file_name": "x.dll"},
+    ),
+    "null-is-absent": (
+        "lucene",
+        {"CommandLine": None, "EventID": 1},
+        rule("process_creation"),
+        {"event.code": "1"},
+    ),
+    "initiated-true-egress": (
+        "lucene",
+        {"Initiated": True},
+        rule("network_connection"),
+        {"network.direction": "egress"},
+    ),
+    "referenced-field-wins": (
+        "lucene",
+        {"Image": "a", "SourceImage": "b"},
+        rule("process_access", field="SourceImage"),
+        {"process.executable": "b"},
+    ),
+    "unreferenced-first-wins": (
+        "lucene",
+        {"Image": "a", "SourceImage": "b"},
+        rule("process_access", field="Image"),
+        {"process.executable": "a"},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("target", "event", "sigma_rule", "expected"), CASES.values(), ids=list(CASES)
+)
+def test_projection(
+    target: str, event: dict[str, Any], sigma_rule: SigmaRule, expected: dict[str, Any]
+) -> None:
+    result = projected(target, event, sigma_rule)
+    result.pop("_raw", None)
+    assert result == expected
+
+
+def test_splunk_raw_is_sorted_one_line_json() -> None:
+    event = {"Image": "C:\\a.exe", "EventID": 1, "CommandLine": None}
+    raw = projected("splunk", event, rule("process_creation"))["_raw"]
+    assert raw == '{"EventID": 1, "Image": "C:\\\\a.exe"}'
+    assert "\n" not in raw
+
+
+def test_one_to_many_mapping_fills_every_target() -> None:
+    pipeline = ProcessingPipeline(
+        items=[ProcessingItem(FieldMappingTransformation({"User": ["user.name", "user.id"]}))]
+    )
+    result = Projector(pipeline).project({"User": "bob"}, rule("process_creation"))
+    assert result == {"user.name": "bob", "user.id": "bob"}
+
+
+def test_probing_leaves_the_callers_pipeline_alone() -> None:
+    pipeline = resolve(["ecs_windows"])
+    before = copy.copy(pipeline.applied)
+    Projector(pipeline).project({"Image": "x"}, rule("process_creation"))
+    assert pipeline.applied == before
+
+
+# --- (a) every field name the pipelines can emit is produced by projection ---
+
+
+def _logsource(item: ProcessingItem) -> SigmaLogSource:
+    for condition in item.rule_conditions:
+        if isinstance(condition, LogsourceCondition):
+            return SigmaLogSource(condition.category, condition.product, condition.service)
+    return SigmaLogSource(None, "windows", None)
+
+
+def _channels() -> dict[str, list[str]]:
+    """service -> channels, from pySigma's windows-logsources pipeline (the reference)."""
+    found: dict[str, list[str]] = {}
+    for item in resolve(["windows-logsources"]).items:
+        t = item.transformation
+        if isinstance(t, AddConditionTransformation) and "Channel" in t.conditions:
+            values = t.conditions["Channel"]
+            found[_logsource(item).service or ""] = values if isinstance(values, list) else [values]
+    return found
+
+
+def _emitted(target: str) -> list[tuple[str, SigmaLogSource, dict[str, Any], str, Any]]:
+    """(id, logsource, event, stored field, expected value or None) per name the pipeline emits."""
+    cases = []
+    channels = _channels()
+    for item in resolve([TARGETS[target].pipelines["windows"]]).items:
+        t, logsource = item.transformation, _logsource(item)
+        if isinstance(t, FieldMappingTransformation):
+            for source, mapped in t.mapping.items():
+                for name in mapped if isinstance(mapped, list) else [mapped]:
+                    stored = name.removesuffix(".caseless") if TARGETS[target].maps_fields else name
+                    cases.append(
+                        (f"{item.identifier}:{source}", logsource, {source: "v"}, stored, None)
+                    )
+        elif isinstance(t, AddFieldnamePrefixTransformation):
+            cases.append(
+                (item.identifier, logsource, {"NotMapped": "v"}, t.prefix + "NotMapped", None)
+            )
+        elif isinstance(t, AddConditionTransformation):
+            for channel in channels.get(logsource.service or "", []):
+                for name, values in t.conditions.items():
+                    wanted = values if isinstance(values, list) else [values]
+                    cases.append(
+                        (
+                            f"{item.identifier}:{channel}",
+                            logsource,
+                            {"Channel": channel},
+                            name,
+                            wanted,
+                        )
+                    )
+    return cases
+
+
+EMITTED = [(target, *case) for target in ("splunk", "lucene") for case in _emitted(target)]
+
+
+@pytest.mark.parametrize(
+    ("target", "case_id", "logsource", "event", "stored", "wanted"),
+    EMITTED,
+    ids=[f"{c[0]}-{c[1]}" for c in EMITTED],
+)
+def test_every_emitted_field_is_projected(
+    target: str,
+    case_id: str,
+    logsource: SigmaLogSource,
+    event: dict[str, Any],
+    stored: str,
+    wanted: Any,
+) -> None:
+    spec = TARGETS[target].pipelines["windows"]
+    projector = Projector(resolve([spec]), shape_of(TARGETS[target]))
+    sigma_rule = rule(logsource.category, logsource.service)
+    sigma_rule.logsource = logsource
+    result = projector.project(event, sigma_rule)
+    assert stored in result, f"{case_id}: projection never produces {stored}"
+    if wanted is not None:
+        assert result[stored] in wanted
+
+
+def test_enumeration_covers_both_pipelines() -> None:
+    # splunk_windows: 39 services with a channel, EventID; ecs_windows: the same plus ~90 names.
+    assert sum(1 for c in EMITTED if c[0] == "splunk") >= 40
+    assert sum(1 for c in EMITTED if c[0] == "lucene") >= 120
+
+
+# --- (b) projection against documents the Elastic Windows integration stored ---
+
+
+def _documents() -> list[tuple[str, dict[str, Any]]]:
+    return projection.load_documents(DOCUMENTS)
+
+
+AGREED = {  # Sigma field -> ECS field the integration stores it in (its field docs and fixtures)
+    "EventID": "event.code",
+    "Channel": "winlog.channel",
+    "Provider_Name": "winlog.provider_name",
+    "Image": "process.executable",
+    "ProcessGuid": "process.entity_id",
+    "ProcessId": "process.pid",
+    "ImageLoaded": "file.path",
+    "TargetFilename": "file.path",
+    "TargetObject": "registry.path",
+    "QueryName": "dns.question.name",
+    "Destination": "process.executable",
+}
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _documents()])
+def test_stored_documents_agree_on_core_fields(name: str) -> None:
+    document = dict(_documents())[name]
+    stored = projection.flatten(document)
+    event = projection.canonical_from_xml(stored["event.original"])
+    category = projection.sysmon_categories(event["EventID"])[0]
+    result = Projector(resolve(["ecs_windows"]), shape_of(TARGETS["lucene"])).project(
+        event, rule(category)
+    )
+    checked = [f for f in AGREED if f in event]
+    assert len(checked) >= 4
+    for field in checked:
+        assert str(result[AGREED[field]]) == str(stored[AGREED[field]]), field
+
+
+def test_at_least_five_stored_sysmon_documents() -> None:
+    assert len(_documents()) >= 5
+
+
+def test_findings_doc_is_current() -> None:
+    findings = projection.projection_findings(_documents())
+    source = f"`{DOCUMENTS.relative_to(ROOT).as_posix()}`"
+    expected = projection.findings_markdown(findings, source)
+    assert (ROOT / "docs/parity-findings.md").read_text(encoding="utf-8") == expected
+
+
+def test_a_wrong_mapping_becomes_a_finding() -> None:
+    """Negative control: a document that stores Image elsewhere yields a finding for Image."""
+    name, document = _documents()[0]
+    moved = json.loads(json.dumps(document))
+    moved["process"]["executable"] = "C:\\elsewhere.exe"
+    findings = projection.projection_findings([(name, moved)])
+    assert any(f.field == "Image" and f.pipeline == "process.executable" for f in findings)
+
+
+def test_bad_documents_file_is_one_line_error(tmp_path: Path) -> None:
+    bad = tmp_path / "docs.json"
+    bad.write_text("{", encoding="utf-8")
+    with pytest.raises(projection.ConfigError, match=r"docs\.json"):
+        projection.load_documents(bad)
