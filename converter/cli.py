@@ -16,18 +16,17 @@ import click
 
 from converter import __version__
 from converter.batch import convert_files, default_jobs
-from converter.config import load_config
+from converter.check_cli import check
 from converter.conversion import Settings
 from converter.errors import ConfigError, ConverterError
 from converter.loader import find_rule_files
-from converter.pipelines import known_pipelines, resolve
+from converter.options import PROFILES, chosen_profile, pipeline_specs, schema_path
+from converter.pipelines import known_pipelines
 from converter.results import RuleResult
-from converter.schema.model import Schema
 from converter.targets import TARGETS
 from converter.targets.base import Format, Target
 from converter.writers import TreeWriter, render, report_json, write_atomic
 
-PROFILES = {"stock": "what the pySigma backends (and our own for kql, python) emit, unchanged"}
 # Past this many, per-rule warnings and unsupported notes are summarised unless --verbose.
 _LIST_LIMIT = 20
 
@@ -99,9 +98,9 @@ def convert(
         raise click.UsageError("-t all writes one folder per target: give -o DIR")
     try:
         files, notes = find_rule_files(paths)
-        _profile(profile)
-        schema_path = _schema(schema)
-        settings = Settings(keys, _pipelines(pipelines), verbose, strict, schema=schema_path)
+        chosen_profile(profile)
+        mapping = schema_path(schema)
+        settings = Settings(keys, pipeline_specs(pipelines), verbose, strict, schema=mapping)
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
     for note in notes:
@@ -134,30 +133,6 @@ def _formats(keys: Sequence[str], fmt: str | None, all_targets: bool) -> dict[st
             chosen[key] = target.format(None)
     if fmt is not None and all_targets and not any(fmt in TARGETS[k].formats for k in keys):
         raise click.UsageError(f"no target has a format {fmt!r}")
-    return chosen
-
-
-def _pipelines(flags: tuple[str, ...]) -> tuple[str, ...]:
-    specs = flags or load_config().pipelines
-    for spec in specs:  # fail fast with a usage error rather than once per rule
-        resolve([spec])
-    return tuple(specs)
-
-
-def _schema(flag: Path | None) -> str | None:
-    """The mapping file to use, loaded once here so a bad one is a usage error, not 3000."""
-    chosen = str(flag) if flag is not None else load_config().schema
-    if chosen is not None:
-        Schema.load(Path(chosen))
-    return chosen
-
-
-def _profile(flag: str | None) -> str:
-    chosen = flag or load_config().profile or "stock"
-    if chosen not in PROFILES:
-        raise ConfigError(
-            f"unknown profile {chosen!r} in [tool.sigma-parity] (profiles: {', '.join(PROFILES)})"
-        )
     return chosen
 
 
@@ -242,6 +217,9 @@ def targets() -> None:
         )
     click.echo("profiles: " + "; ".join(f"{k}: {v}" for k, v in PROFILES.items()))
     click.echo("pipelines: " + ", ".join(known_pipelines()))
+
+
+cli.add_command(check)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

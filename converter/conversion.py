@@ -171,13 +171,17 @@ class Converter:
             results.append(result)
         return results
 
+    def engine(self, key: str) -> Engine:
+        """The engine model ``key`` over this conversion's schema (one instance per key)."""
+        if key not in self._engines:
+            self._engines[key] = engine(key, self.schema)
+        return self._engines[key]
+
     def _validated(self, target: Target, result: RuleResult) -> RuleResult:
         """A query counts as converted only if the target's engine model accepts it."""
         if result.status != "converted" or target.engine is None or not self.settings.validate:
             return result
-        if target.engine not in self._engines:
-            self._engines[target.engine] = engine(target.engine, self.schema)
-        model = self._engines[target.engine]
+        model = self.engine(target.engine)
         for query in result.queries:
             try:
                 model.compile(query)

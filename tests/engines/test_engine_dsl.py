@@ -1,7 +1,7 @@
 """The Query DSL evaluator against Elasticsearch's documented behaviour and traps T1-T22.
 
 Expected values come from the Elasticsearch reference (page cited per table or row) and from
-Elasticsearch/Lucene source where the docs are silent (docs/engines/dsl.md lists them).
+Elasticsearch/Lucene source where the docs are silent (docs/engines.md lists them).
 """
 
 from __future__ import annotations

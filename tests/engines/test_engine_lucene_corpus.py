@@ -1,4 +1,4 @@
-"""Parse coverage of the Lucene engine model on real queries (docs/engines/lucene.md records rates).
+"""Parse coverage of the Lucene engine model on real queries (docs/engines.md records rates).
 
 (a) every query the lucene target emits for SigmaHQ's rules must parse (goal 100 %, floor 99 %);
 (b) Elastic's detection-rules catalog: every rule with ``language = "lucene"`` (goal >= 95 %).

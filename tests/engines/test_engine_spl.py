@@ -2,7 +2,7 @@
 
 Each row is (query, event, expected); the expected verdicts come from the Splunk page cited in
 the comment above the row (or the trap it illustrates), never from the model's output. Rows
-marked "assumed" depend on an open point of docs/engines/spl.md.
+marked "assumed" depend on an open point of docs/engines.md.
 """
 
 from __future__ import annotations

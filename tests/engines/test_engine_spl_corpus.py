@@ -3,7 +3,7 @@
 The few failures are pySigma SplunkBackend output that Splunk itself would refuse (a deferred
 ``| search OR ...`` with nothing left of the OR); they are listed when the floor is missed.
 Elastic's catalog has no SPL; splunk/security_content coverage is reported in
-docs/engines/spl.md (bench-style, not asserted: its searches rely on macros and tstats).
+docs/engines.md (bench-style, not asserted: its searches rely on macros and tstats).
 """
 
 from __future__ import annotations

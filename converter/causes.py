@@ -1,0 +1,149 @@
+"""Naming the cause of a divergence: the trap of research/SEMANTICS.md §8 it is an instance of.
+
+A cause is recognised from the rule (which values and modifiers it uses), the event (missing or
+multi-valued fields) and, for case, by probing: the same event with its values re-cased is put
+to the target again, and if that flips the answer to the expected one, case is the cause. What
+is not recognised is named after the open points the query's answer depends on (an ``assumed``
+behaviour of the engine model, DESIGN.md), else "unexplained".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from sigma.conditions import ConditionNOT
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.types import (
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SpecialChars,
+)
+
+from converter.fields import detection_fields
+
+Probe = Callable[[Mapping[str, Any]], "bool | None"]
+
+# Where each language treats Sigma's single-character wildcard (T3) differently.
+_QUESTION_MARK = {"splunk": "T3 '?' widened to '*'", "kql": "T3 '?' is a literal in KQL"}
+# Literal * or ? in a value (T2 Splunk cannot escape *; T4 EQL cannot escape wildcards).
+_LITERAL_WILDCARD = {
+    "splunk": "T2 literal '*' cannot be escaped",
+    "eql": "T4 EQL wildcard escaping",
+}
+
+
+def label(
+    rule: SigmaRule,
+    event: Mapping[str, Any],
+    target: str,
+    expected: bool,
+    probe: Probe,
+    assumptions: set[str],
+) -> str:
+    """The cause of ``target`` answering ``not expected`` for ``event``."""
+    for check in (_missing, _multivalue, _eql_regex, _case, _wildcards, _regex):
+        cause = check(rule, event, target, expected, probe)
+        if cause:
+            return cause
+    if assumptions:
+        return "assumed: " + ", ".join(sorted(assumptions))
+    return "unexplained"
+
+
+def _missing(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
+    absent = [f for f in detection_fields(rule) if event.get(f) in (None, [])]
+    if absent and _has_negation(rule):
+        return "T8 missing field under negation (" + ", ".join(sorted(absent)) + ")"
+    return ""
+
+
+def _multivalue(rule: SigmaRule, event: Mapping[str, Any], *_: Any) -> str:
+    lists = [f for f in detection_fields(rule) if isinstance(event.get(f), list)]
+    return "T16 multi-valued field (" + ", ".join(sorted(lists)) + ")" if lists else ""
+
+
+def _eql_regex(
+    rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, probe: Probe
+) -> str:
+    """pySigma's EQL backend emits regex~ (case-insensitive) for Sigma's case-sensitive |re."""
+    cased = [
+        v
+        for v in _values(rule)
+        if isinstance(v, SigmaRegularExpression)
+        and SigmaRegularExpressionFlag.IGNORECASE not in v.flags
+    ]
+    return "T12 EQL regex~ ignores case" if target == "eql" and cased and not expected else ""
+
+
+def _case(
+    rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, probe: Probe
+) -> str:
+    fields = detection_fields(rule) or set(event)
+    for recase in (_rule_casing(rule), str.lower, str.upper):
+        variant = {
+            k: recase(v) if k in fields and isinstance(v, str) else v for k, v in event.items()
+        }
+        if variant != dict(event) and probe(variant) is expected:
+            return "T1 case"
+    return ""
+
+
+def _rule_casing(rule: SigmaRule) -> Callable[[str], str]:
+    """Re-case every literal of the rule found in a value to the rule's own spelling."""
+    literals = sorted(
+        {
+            p
+            for v in _values(rule)
+            if isinstance(v, SigmaString)
+            for p in v.s
+            if isinstance(p, str) and p.strip()
+        },
+        key=len,
+        reverse=True,
+    )
+    if not literals:
+        return str
+    pattern = re.compile("|".join(re.escape(p) for p in literals), re.IGNORECASE)
+    spelling = {p.lower(): p for p in literals}
+    return lambda value: pattern.sub(lambda m: spelling.get(m.group(0).lower(), m.group(0)), value)
+
+
+def _wildcards(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
+    strings = [v for v in _values(rule) if isinstance(v, SigmaString)]
+    if target in _QUESTION_MARK and any(SpecialChars.WILDCARD_SINGLE in v.s for v in strings):
+        return _QUESTION_MARK[target]
+    literal = any(isinstance(p, str) and ("*" in p or "?" in p) for v in strings for p in v.s)
+    return _LITERAL_WILDCARD.get(target, "") if literal else ""
+
+
+def _regex(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
+    if any(isinstance(v, SigmaRegularExpression) for v in _values(rule)):
+        return "T6/T7 regex anchoring or dialect"
+    return ""
+
+
+def _values(rule: SigmaRule) -> Iterator[Any]:
+    for detection in rule.detection.detections.values():
+        for item in _items(detection):
+            yield from item.value
+
+
+def _items(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
+    for item in detection.detection_items:
+        if isinstance(item, SigmaDetection):
+            yield from _items(item)
+        else:
+            yield item
+
+
+def _has_negation(rule: SigmaRule) -> bool:
+    return any(_contains_not(cond.parsed) for cond in rule.detection.parsed_condition)
+
+
+def _contains_not(node: Any) -> bool:
+    if isinstance(node, ConditionNOT):
+        return True
+    return any(_contains_not(arg) for arg in getattr(node, "args", None) or ())

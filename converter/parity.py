@@ -1,0 +1,265 @@
+"""The parity harness behind ``sigma-parity check``: every rule x event x target, one verdict.
+
+For each rule, the targets' queries come from the same Converter that ``convert`` uses, each
+compiled by its engine model; each event is projected into the shape the target stores (from the
+pipeline that produced the query) and put to the model. The expected verdict is the fixture's
+``match`` where it gives one, else the oracle's (DESIGN.md, "check").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigma.collection import SigmaCollection
+from sigma.rule import SigmaRule
+
+from converter import causes
+from converter.conversion import Converter, Settings
+from converter.engines import CompiledQuery, NotModelled
+from converter.errors import ConverterError
+from converter.exceptions import Declared, find
+from converter.fixtures import FixtureEvent
+from converter.loader import RuleSource
+from converter.logsources import LogsourceFilter
+from converter.oracle import Oracle
+from converter.pipelines import pipeline_family, resolve
+from converter.projection import project
+from converter.regression import RegressionData
+from converter.results import RuleResult
+from converter.targets import TARGETS
+
+VERDICTS = ("agree", "warned", "declared", "diverge", "unsupported", "error")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One rule x event x target."""
+
+    rule_id: str
+    event: str
+    target: str
+    query: str
+    expected: bool | None
+    actual: bool | None
+    verdict: str
+    cause: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "event": self.event,
+            "target": self.target,
+            "query": self.query,
+            "expected": self.expected,
+            "actual": self.actual,
+            "cause": self.cause,
+        }
+
+
+@dataclass
+class CheckedRule:
+    """A loaded rule: the oracle, and per target the conversion result and compiled queries."""
+
+    rule: SigmaRule
+    oracle: Oracle
+    results: dict[str, RuleResult]
+    compiled: dict[str, list[CompiledQuery]]
+
+
+@dataclass
+class Report:
+    targets: list[str]
+    rules: int = 0
+    events: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # load errors, unknown rule ids, ...
+
+    def count(self, target: str, verdict: str) -> int:
+        return sum(1 for o in self.outcomes if o.target == target and o.verdict == verdict)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems) or any(o.verdict in ("diverge", "error") for o in self.outcomes)
+
+
+class Harness:
+    """Loads rules once, then checks events against them."""
+
+    def __init__(self, settings: Settings, profile: str, declared: Sequence[Declared] = ()):
+        self.converter = Converter(settings)
+        self.targets = list(settings.targets)
+        self.profile = profile
+        self.declared = list(declared)
+        self.rules: dict[str, CheckedRule] = {}
+        self.report = Report(self.targets)
+
+    def load(self, sources: Iterable[RuleSource]) -> None:
+        for source in sources:
+            if source.error is not None:
+                self.report.problems.append(str(source.error))
+                continue
+            self._load_source(source)
+        self.report.rules = len(self.rules)
+
+    def _load_source(self, source: RuleSource) -> None:
+        results = self.converter.convert_source(source)
+        collection = SigmaCollection.from_dicts(source.documents, collect_errors=True)
+        for rule in collection.rules:
+            if not isinstance(rule, SigmaRule) or rule.errors or rule.id is None:
+                continue
+            mine = {r.target: r for r in results if r.rule_id == str(rule.id)}
+            if len(mine) != len(self.targets):
+                continue
+            try:
+                oracle = Oracle.from_rule(self._as_written(rule))
+            except ConverterError as e:
+                self.report.problems.append(f"{source.path}: oracle: {e.message}")
+                continue
+            self.rules[str(rule.id)] = CheckedRule(rule, oracle, mine, self._compile(mine))
+        for r in results:
+            if r.status == "error" and not r.message.startswith("rejected by "):
+                self.report.problems.append(f"{r.path}: error [{r.target}]: {r.message}")
+
+    def _as_written(self, rule: SigmaRule) -> SigmaRule:
+        """The rule with only the extra pipelines applied (placeholders), Sigma field names kept.
+
+        That is what the rule means, and what the python target converts; the targets' own
+        field mappings belong to their queries, not to the meaning.
+        """
+        if self.converter.settings.pipelines:
+            resolve(list(self.converter.settings.pipelines)).apply(rule)
+        return rule
+
+    def _compile(self, results: dict[str, RuleResult]) -> dict[str, list[CompiledQuery]]:
+        compiled = {}
+        for key, result in results.items():
+            model = TARGETS[key].engine
+            if result.status == "converted" and model is not None:
+                compiled[key] = [self.converter.engine(model).compile(q) for q in result.queries]
+        return compiled
+
+    def titles(self) -> dict[str, str]:
+        return {rule_id: checked.rule.title for rule_id, checked in self.rules.items()}
+
+    def require_matches(self, data: RegressionData) -> None:
+        """Each regression entry promises ``match_count`` matching events: hold the oracle to it.
+
+        An oracle (or flattener) that quietly says false everywhere would otherwise pass.
+        """
+        events = {event.name: event.event for event in data.events}
+        for entry in data.entries:
+            for rule_id in (r for r in entry.rule_ids if r in self.rules):
+                oracle = self.rules[rule_id].oracle
+                matched = sum(oracle.matches(events[name]) for name in entry.events)
+                if matched < entry.match_count:
+                    self.report.problems.append(
+                        f"{entry.info}: {entry.name}: the oracle matches {matched} of "
+                        f"{len(entry.events)} events for rule {rule_id}, fewer than match_count "
+                        f"{entry.match_count}: the regression loader or the oracle is wrong"
+                    )
+
+    def check(self, events: Iterable[FixtureEvent]) -> Report:
+        for fixture in events:
+            self.report.events += 1
+            for rule_id in self._rules_for(fixture):
+                self._check_one(self.rules[rule_id], fixture)
+        return self.report
+
+    def _rules_for(self, fixture: FixtureEvent) -> list[str]:
+        if fixture.rule_ids is None:
+            return [
+                rid
+                for rid, checked in self.rules.items()
+                if LogsourceFilter.for_rule(checked.rule)(fixture.event)
+            ]
+        unknown = [rid for rid in fixture.rule_ids if rid not in self.rules]
+        for rid in unknown:
+            self.report.problems.append(
+                f"{fixture.origin}: fixture names rule {rid}, which is not loaded"
+            )
+        return [rid for rid in fixture.rule_ids if rid in self.rules]
+
+    def _check_one(self, checked: CheckedRule, fixture: FixtureEvent) -> None:
+        rule_id = str(checked.rule.id)
+        oracle = checked.oracle.matches(fixture.event)
+        expected = oracle if fixture.match is None else fixture.match
+        if fixture.match is not None and fixture.match != oracle:
+            self.report.outcomes.append(
+                Outcome(
+                    rule_id,
+                    fixture.name,
+                    "oracle",
+                    "",
+                    expected,
+                    oracle,
+                    "diverge",
+                    "fixture and oracle disagree",
+                )
+            )
+        for target in self.targets:
+            self.report.outcomes.append(self._verdict(checked, fixture, target, expected))
+
+    def _verdict(
+        self, checked: CheckedRule, fixture: FixtureEvent, target: str, expected: bool
+    ) -> Outcome:
+        result = checked.results[target]
+        base = Outcome(
+            str(checked.rule.id),
+            fixture.name,
+            target,
+            result.query,
+            expected,
+            None,
+            "unsupported",
+            result.message,
+        )
+        if result.status == "unsupported":
+            return base
+        if result.status == "error":  # a query the engine rejects detects nothing
+            verdict = "diverge" if result.message.startswith("rejected by ") else "error"
+            return _with(base, verdict=verdict, cause=result.message)
+        try:
+            actual = self._answer(checked, target, fixture.event)
+        except NotModelled as e:
+            return _with(base, verdict="error", cause=f"not modelled: {e.message}")
+        except Exception as e:  # an engine-model bug must show, not stop the run
+            return _with(base, verdict="error", cause=f"engine model failed: {e}")
+        return self._judge(checked, fixture, _with(base, actual=actual, cause=""))
+
+    def _answer(self, checked: CheckedRule, target: str, event: dict[str, Any]) -> bool:
+        family = pipeline_family(checked.rule.logsource)
+        pipeline = self.converter.pipeline(TARGETS[target], family)
+        stored = project(event, TARGETS[target], checked.rule, pipeline)
+        return any(q.matches(stored) for q in checked.compiled[target])
+
+    def _judge(self, checked: CheckedRule, fixture: FixtureEvent, outcome: Outcome) -> Outcome:
+        if outcome.actual is outcome.expected:
+            return _with(outcome, verdict="agree")
+        direction = "over-match" if outcome.actual else "under-match"
+        warned = [w for w in checked.results[outcome.target].warnings if w.direction == direction]
+        if warned:
+            return _with(outcome, verdict="warned", cause=f"{warned[0].cause} ({direction})")
+        cause = self._cause(checked, fixture, outcome)
+        hit = find(self.declared, outcome.rule_id, outcome.target, cause, self.profile)
+        return _with(outcome, verdict="declared" if hit else "diverge", cause=cause)
+
+    def _cause(self, checked: CheckedRule, fixture: FixtureEvent, outcome: Outcome) -> str:
+        target = outcome.target
+        assumptions = set().union(*(q.assumptions for q in checked.compiled[target]))
+
+        def probe(event: Any) -> bool | None:
+            try:
+                return self._answer(checked, target, dict(event))
+            except Exception:  # a probe that cannot run says nothing
+                return None
+
+        assert outcome.expected is not None
+        return causes.label(
+            checked.rule, fixture.event, target, outcome.expected, probe, assumptions
+        )
+
+
+def _with(outcome: Outcome, **changes: Any) -> Outcome:
+    return Outcome(**{**outcome.__dict__, **changes})
