@@ -225,7 +225,7 @@ class Harness:
         except NotModelled as e:
             return _with(base, verdict="error", cause=f"not modelled: {e.message}")
         except Exception as e:  # an engine-model bug must show, not stop the run
-            return _with(base, verdict="error", cause=f"engine model failed: {e}")
+            return _with(base, verdict="error", cause=f"engine model failed: {_short(e)}")
         return self._judge(checked, fixture, _with(base, actual=actual, cause=""))
 
     def _answer(self, checked: CheckedRule, target: str, event: dict[str, Any]) -> bool:
@@ -259,6 +259,12 @@ class Harness:
         return causes.label(
             checked.rule, fixture.event, target, outcome.expected, probe, assumptions
         )
+
+
+def _short(error: Exception, limit: int = 200) -> str:
+    """One line of an unexpected error, however large its repr (pySigma reprs whole pipelines)."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _with(outcome: Outcome, **changes: Any) -> Outcome:
