@@ -329,7 +329,12 @@ def _fail(result: RuleResult, status: Status, message: str) -> RuleResult:
 def _message(error: BaseException) -> str:
     text = str(error.args[0]) if getattr(error, "args", None) else str(error)
     text = _CONTEXT_SUFFIX.sub("", text)  # pySigma appends "(while converting rule None)"
-    return " ".join(text.split()) or type(error).__name__
+    text = " ".join(text.split()) or type(error).__name__
+    # Some pySigma errors embed the repr of a whole pipeline: keep the message one readable line.
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
+
+
+_MESSAGE_LIMIT = 300
 
 
 _CONTEXT_SUFFIX = re.compile(r"\s*\(while [a-z ]+ rule [^)]*\)$")

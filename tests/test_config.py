@@ -45,3 +45,21 @@ def test_bad_table_is_a_config_error(tmp_path: Path, table: str, message: str) -
     with pytest.raises(ConfigError, match=message) as error:
         load_config(tmp_path)
     assert error.value.path == path
+
+
+def test_project_defaults_leave_foreign_rules_convertible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project's placeholder pipeline must not break rules from elsewhere (no author)."""
+    from click.testing import CliRunner
+
+    from converter.cli import cli
+
+    rule = tmp_path / "foreign.yml"
+    rule.write_text(
+        "title: foreign\nlogsource: {product: windows, category: process_creation}\n"
+        "detection:\n  s: {Image|endswith: '\\\\x.exe'}\n  condition: s\n"
+    )
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)  # the project: its defaults apply
+    result = CliRunner().invoke(cli, ["convert", "-t", "all", str(rule), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
