@@ -98,6 +98,8 @@ def check(
         sys.exit(1)
     for note in notes:
         click.echo(note, err=True)
+    for skip in regression.skipped if regression is not None else ():
+        click.echo(f"{skip.info}: skipped ({skip.reason}): {skip.detail}", err=True)
     harness.load(load_rule_file(path) for path in files)
     events = _events(fixtures, regression, event_files, harness.report)
     result = harness.check(_progress(events, verbose))

@@ -94,6 +94,7 @@ class Harness:
         self.declared = list(declared)
         self.rules: dict[str, CheckedRule] = {}
         self.report = Report(self.targets)
+        self._selectors: dict[Any, list[str]] | None = None
 
     def load(self, sources: Iterable[RuleSource]) -> None:
         for source in sources:
@@ -140,6 +141,16 @@ class Harness:
                 compiled[key] = [self.converter.engine(model).compile(q) for q in result.queries]
         return compiled
 
+    def _by_selector(self) -> dict[Any, list[str]]:
+        """Rules grouped by logsource selector (a few dozen for thousands of rules), computed once
+        from the rules as parsed: pipelines rewrite the logsource they select on."""
+        if self._selectors is None:
+            self._selectors = {}
+            for rule_id, checked in self.rules.items():
+                selector = LogsourceFilter.for_rule(checked.rule)
+                self._selectors.setdefault(selector, []).append(rule_id)
+        return self._selectors
+
     def titles(self) -> dict[str, str]:
         return {rule_id: checked.rule.title for rule_id, checked in self.rules.items()}
 
@@ -168,11 +179,12 @@ class Harness:
         return self.report
 
     def _rules_for(self, fixture: FixtureEvent) -> list[str]:
-        if fixture.rule_ids is None:
+        if fixture.rule_ids is None:  # real events: the rules whose logsource they belong to
             return [
                 rid
-                for rid, checked in self.rules.items()
-                if LogsourceFilter.for_rule(checked.rule)(fixture.event)
+                for selector, rule_ids in self._by_selector().items()
+                if selector(fixture.event)
+                for rid in rule_ids
             ]
         unknown = [rid for rid in fixture.rule_ids if rid not in self.rules]
         for rid in unknown:
