@@ -16,6 +16,7 @@ from typing import Any
 from sigma.conditions import ConditionNOT
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import (
+    SigmaCasedString,
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
@@ -44,7 +45,7 @@ def label(
     assumptions: set[str],
 ) -> str:
     """The cause of ``target`` answering ``not expected`` for ``event``."""
-    for check in (_missing, _multivalue, _eql_regex, _case, _wildcards, _regex):
+    for check in (_missing, _multivalue, _eql_regex, _cased, _case, _wildcards, _regex):
         cause = check(rule, event, target, expected, probe)
         if cause:
             return cause
@@ -76,6 +77,14 @@ def _eql_regex(
         and SigmaRegularExpressionFlag.IGNORECASE not in v.flags
     ]
     return "T12 EQL regex~ ignores case" if target == "eql" and cased and not expected else ""
+
+
+def _cased(
+    rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, probe: Probe
+) -> str:
+    """A target that matches a |cased value case-insensitively over-matches."""
+    cased = any(isinstance(v, SigmaCasedString) for v in _values(rule))
+    return "T1 |cased ignored (matched case-insensitively)" if cased and not expected else ""
 
 
 def _case(
