@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from converter.engines import lucene_regexp
 from converter.engines.base import QueryRejected
 from converter.engines.eql import nodes as n
 from converter.engines.eql.functions import FUNCTIONS
@@ -125,6 +126,8 @@ class Checker:
             if expr.kind == "like" and pattern.value is not None:
                 continue  # Like folds any constant to its string form
             _require_string(self._const(pattern), symbol, "second")
+            if expr.kind == "regex" and isinstance(pattern.value, str):
+                _require_regexp(pattern.value)
         return BOOLEAN
 
     def _inlist(self, expr: n.InList) -> Kind:
@@ -254,3 +257,11 @@ def _walk(expr: n.Expr) -> Iterator[n.Expr]:
 
 def _has_field(expr: n.Expr) -> bool:
     return any(isinstance(node, n.Field) for node in _walk(expr))
+
+
+def _require_regexp(pattern: str) -> None:
+    """Elasticsearch parses the pattern as a Lucene RegExp and fails the query when it cannot."""
+    try:
+        lucene_regexp.parse(pattern)
+    except lucene_regexp.RegexpSyntaxError as e:
+        raise QueryRejected(f"invalid regular expression {pattern!r}: {e}") from e

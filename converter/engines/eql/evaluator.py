@@ -15,11 +15,13 @@ import ipaddress
 import itertools
 import operator
 from collections.abc import Callable, Iterator, Mapping
+from functools import cache
 from typing import Any
 
+from converter.engines import lucene_regexp
 from converter.engines.eql import nodes as n
 from converter.engines.eql.functions import FUNCTIONS
-from converter.engines.eql.patterns import lucene_regex, wildcard
+from converter.engines.eql.patterns import wildcard
 from converter.schema.model import FieldSpec, Schema
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
@@ -73,15 +75,15 @@ class Evaluator:
         spec = self.spec_of(expr.operand)
         normalize = spec is not None and spec.normalizer == "lowercase"
         for pattern in patterns:
+            # Assumed (eql.normalizer_patterns): a keyword field's normalizer applies to the
+            # pattern text as to term input, for wildcards and regexps alike; the Query DSL
+            # model found this in Elasticsearch's StringFieldType (docs/engines.md).
+            text = pattern.lower() if normalize else pattern
             if expr.kind == "regex":
-                # Assumed (eql.normalizer_patterns): regexp patterns are not normalized.
-                matcher = lucene_regex(pattern, expr.insensitive)
-            else:
-                # Assumed (eql.normalizer_patterns): a keyword field's normalizer applies to
-                # wildcard patterns as to term input.
-                text = pattern.lower() if normalize else pattern
-                matcher = wildcard(text, expr.insensitive)
-            if any(matcher.fullmatch(v) for v in values):
+                node = _regexp(text, expr.insensitive)
+                if any(lucene_regexp.fullmatch(node, v) for v in values):
+                    return True
+            elif any(wildcard(text, expr.insensitive).fullmatch(v) for v in values):
                 return True
         return False
 
@@ -247,3 +249,9 @@ def walk_fields(expr: n.Expr) -> Iterator[str]:
         for child in value if isinstance(value, tuple) else (value,):
             if hasattr(child, "__dataclass_fields__") and not isinstance(child, str):
                 yield from walk_fields(child)
+
+
+@cache
+def _regexp(pattern: str, insensitive: bool) -> lucene_regexp.Node:
+    """The shared Lucene RegExp model (converter/engines/lucene_regexp.py), parsed once."""
+    return lucene_regexp.parse(pattern, insensitive)
