@@ -91,7 +91,7 @@ def _bool(value: bool | None) -> str:
 def to_json(report: Report) -> str:
     pick = {
         v: [o.to_json() for o in report.outcomes if o.verdict == v]
-        for v in ("diverge", "declared", "warned")
+        for v in ("diverge", "declared", "warned", "error")
     }
     document: dict[str, Any] = {
         "summary": {
@@ -106,6 +106,7 @@ def to_json(report: Report) -> str:
         "divergences": pick["diverge"],
         "declared": pick["declared"],
         "warned": pick["warned"],
+        "errors": pick["error"],  # beyond DESIGN.md's keys: engine-model failures, for triage
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

@@ -23,7 +23,7 @@ from converter.engines.esql import ast
 from converter.engines.esql.build import build
 from converter.engines.esql.evaluator import Evaluator
 from converter.engines.esql.grammar import parse
-from converter.engines.esql.patterns import UnsupportedPattern, like_regex, rlike_regex
+from converter.engines.esql.patterns import like_regex, rlike
 from converter.engines.esql.typecheck import TypeChecker
 from converter.engines.esql.values import Value, load
 from converter.schema.model import Schema
@@ -197,11 +197,9 @@ def _check_patterns(expr: ast.Expr) -> None:
     if isinstance(expr, ast.Pattern):
         for pattern in expr.patterns:
             try:
-                (rlike_regex if expr.regex else like_regex)(pattern)
+                (rlike if expr.regex else like_regex)(pattern)
             except ValueError as e:
                 raise QueryRejected(f"invalid regular expression: {e}") from e
-            except UnsupportedPattern:
-                pass  # valid for Lucene; evaluation says it is not modelled
     for child in vars(expr).values():
         if isinstance(child, ast.Expr):
             _check_patterns(child)

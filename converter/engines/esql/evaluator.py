@@ -21,7 +21,7 @@ from typing import Any
 from converter.engines.base import NotModelled as BaseNotModelled
 from converter.engines.esql import ast
 from converter.engines.esql.functions import SIGNATURES
-from converter.engines.esql.patterns import like_regex, rlike_regex
+from converter.engines.esql.patterns import like_regex, rlike_matches
 from converter.engines.esql.values import Value, is_multi, parse_ip
 
 MV_WARNING = "java.lang.IllegalArgumentException: single-value function encountered multi-value"
@@ -105,8 +105,11 @@ class Evaluator:
         subject = self.single(self.value(expr.expr))
         if subject is None:
             return None
-        compile_ = rlike_regex if expr.regex else like_regex
-        found = any(compile_(p).fullmatch(str(subject)) for p in expr.patterns)
+        text = str(subject)
+        if expr.regex:
+            found = any(rlike_matches(p, text) for p in expr.patterns)
+        else:
+            found = any(like_regex(p).fullmatch(text) for p in expr.patterns)
         return found != expr.negated
 
     def call(self, expr: ast.Call) -> Value:
