@@ -27,6 +27,8 @@ from converter.fields import detection_fields
 
 Probe = Callable[[Mapping[str, Any]], "bool | None"]
 
+# Lucene's QueryParserBase.addClause turns "a OR NOT b" into +a -b (T10).
+_LUCENE_OR_NOT = re.compile(r"\bOR\s+NOT\b")
 # Where each language treats Sigma's single-character wildcard (T3) differently.
 _QUESTION_MARK = {"splunk": "T3 '?' widened to '*'", "kql": "T3 '?' is a literal in KQL"}
 # Literal * or ? in a value (T2 Splunk cannot escape *; T4 EQL cannot escape wildcards).
@@ -43,8 +45,11 @@ def label(
     expected: bool,
     probe: Probe,
     assumptions: set[str],
+    query: str = "",
 ) -> str:
     """The cause of ``target`` answering ``not expected`` for ``event``."""
+    if target == "lucene" and _LUCENE_OR_NOT.search(query):
+        return "T10 Lucene reads 'a OR NOT b' as 'a AND NOT b'"
     for check in (_missing, _multivalue, _eql_regex, _cased, _case, _wildcards, _regex):
         cause = check(rule, event, target, expected, probe)
         if cause:

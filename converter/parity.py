@@ -269,7 +269,13 @@ class Harness:
 
         assert outcome.expected is not None
         return causes.label(
-            checked.rule, fixture.event, target, outcome.expected, probe, assumptions
+            checked.rule,
+            fixture.event,
+            target,
+            outcome.expected,
+            probe,
+            assumptions,
+            outcome.query,
         )
 
 

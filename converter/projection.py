@@ -86,6 +86,8 @@ class Projector:
     _plans: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = field(default_factory=dict)
     _values: dict[tuple[tuple[str, ...], str, Any], Any] = field(default_factory=dict)
 
+    _constant_cache: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         # A private copy: probing must not disturb the state of the pipeline the Converter uses.
         self.pipeline = copy.deepcopy(self.pipeline)
@@ -111,9 +113,32 @@ class Projector:
         if isinstance(channel, str):
             for name, prefix in self._channel_fields.items():
                 stored.setdefault(name, prefix + channel)
+        for name, value in self._constants(rule).items():
+            stored.setdefault(name, value)
         if self.shape.raw:
             stored["_raw"] = json.dumps(present, sort_keys=True, ensure_ascii=False, default=str)
         return stored
+
+    def _constants(self, rule: SigmaRule) -> dict[str, Any]:
+        """Fields the pipeline adds as constants for the rule's logsource (ecs_zeek_beats:
+        ``event.dataset: zeek.dns``): the event belongs to that logsource, so the platform stores
+        it there. Read from what the pipeline adds to a probe rule, so templated and
+        logsource-rewriting pipelines resolve as for the query; Channel-derived fields are left
+        to the Channel."""
+        key = _logsource_key(rule.logsource)
+        if key not in self._constant_cache:
+            probe = _probe_rule(rule.logsource, [(_PROBE_FIELD, SigmaString("x"))])
+            self.pipeline.apply(probe)
+            found: dict[str, Any] = {}
+            for item in _added_items(probe):
+                value = _constant(item)
+                if item.field and item.field not in self._skip_constants() and value is not None:
+                    found.setdefault(self._stored(item.field), value)
+            self._constant_cache[key] = found
+        return self._constant_cache[key]
+
+    def _skip_constants(self) -> set[str]:
+        return {CHANNEL, *self._channel_fields}
 
     def _plan(self, logsource: SigmaLogSource, names: list[str]) -> dict[str, tuple[str, ...]]:
         key = _logsource_key(logsource)
@@ -479,3 +504,22 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# A field name no pipeline maps: the probe item that lets the pipeline run for a logsource.
+_PROBE_FIELD = "sigma_parity_projection_probe"
+
+
+def _added_items(rule: SigmaRule) -> Iterator[SigmaDetectionItem]:
+    """The detection items a pipeline added to a probe rule (AddCondition adds detections)."""
+    for name, detection in rule.detection.detections.items():
+        if not name.startswith("probe"):
+            yield from _leaves(detection)
+
+
+def _constant(item: SigmaDetectionItem) -> Any:
+    """The one plain value of an added condition (first of a list), None for patterns."""
+    value = item.value[0] if item.value else None
+    if isinstance(value, SigmaString) and not value.contains_special():
+        return value.to_plain()
+    return value.number if isinstance(value, SigmaNumber) else None
