@@ -230,8 +230,10 @@ class Harness:
         if result.status == "unsupported":
             return base
         if result.status == "error":  # a query the engine rejects detects nothing
-            verdict = "diverge" if result.message.startswith("rejected by ") else "error"
-            return _with(base, verdict=verdict, cause=result.message)
+            if not result.message.startswith("rejected by "):
+                return _with(base, verdict="error", cause=result.message)
+            hit = find(self.declared, base.rule_id, target, result.message, self.profile)
+            return _with(base, verdict="declared" if hit else "diverge", cause=result.message)
         try:
             actual = self._answer(checked, target, fixture.event)
         except NotModelled as e:
