@@ -502,10 +502,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 # A field name no pipeline maps: the probe item that lets the pipeline run for a logsource.
 _PROBE_FIELD = "sigma_parity_projection_probe"
 
@@ -523,3 +519,7 @@ def _constant(item: SigmaDetectionItem) -> Any:
     if isinstance(value, SigmaString) and not value.contains_special():
         return value.to_plain()
     return value.number if isinstance(value, SigmaNumber) else None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
