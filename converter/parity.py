@@ -20,6 +20,7 @@ from converter.conversion import Converter, Settings
 from converter.engines import CompiledQuery, NotModelled
 from converter.errors import ConverterError
 from converter.exceptions import Declared, find
+from converter.fields import detection_fields
 from converter.fixtures import FixtureEvent
 from converter.loader import RuleSource
 from converter.logsources import LogsourceFilter
@@ -66,6 +67,7 @@ class CheckedRule:
     oracle: Oracle
     results: dict[str, RuleResult]
     compiled: dict[str, list[CompiledQuery]]
+    fields: frozenset[str] = frozenset()  # the fields the rule references (projection ties)
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Harness:
         self.rules: dict[str, CheckedRule] = {}
         self.report = Report(self.targets)
         self._selectors: dict[Any, list[str]] | None = None
+        self._projected: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def load(self, sources: Iterable[RuleSource]) -> None:
         for source in sources:
@@ -118,7 +121,9 @@ class Harness:
             except ConverterError as e:
                 self.report.problems.append(f"{source.path}: oracle: {e.message}")
                 continue
-            self.rules[str(rule.id)] = CheckedRule(rule, oracle, mine, self._compile(mine))
+            self.rules[str(rule.id)] = CheckedRule(
+                rule, oracle, mine, self._compile(mine), frozenset(detection_fields(rule))
+            )
         for r in results:
             if r.status == "error" and not r.message.startswith("rejected by "):
                 self.report.problems.append(f"{r.path}: error [{r.target}]: {r.message}")
@@ -174,6 +179,7 @@ class Harness:
     def check(self, events: Iterable[FixtureEvent]) -> Report:
         for fixture in events:
             self.report.events += 1
+            self._projected = {}
             for rule_id in self._rules_for(fixture):
                 self._check_one(self.rules[rule_id], fixture)
         return self.report
@@ -235,18 +241,42 @@ class Harness:
             hit = find(self.declared, base.rule_id, target, result.message, self.profile)
             return _with(base, verdict="declared" if hit else "diverge", cause=result.message)
         try:
-            actual = self._answer(checked, target, fixture.event)
+            actual = self._answer(checked, target, fixture.event, cached=True)
         except NotModelled as e:
             return _with(base, verdict="error", cause=f"not modelled: {e.message}")
         except Exception as e:  # an engine-model bug must show, not stop the run
             return _with(base, verdict="error", cause=f"engine model failed: {_short(e)}")
         return self._judge(checked, fixture, _with(base, actual=actual, cause=""))
 
-    def _answer(self, checked: CheckedRule, target: str, event: dict[str, Any]) -> bool:
-        family = pipeline_family(checked.rule.logsource)
-        pipeline = self.converter.pipeline(TARGETS[target], family)
+    def _answer(
+        self, checked: CheckedRule, target: str, event: dict[str, Any], cached: bool = False
+    ) -> bool:
+        return any(
+            q.matches(self._stored(checked, target, event, cached))
+            for q in checked.compiled[target]
+        )
+
+    def _stored(
+        self, checked: CheckedRule, target: str, event: dict[str, Any], cached: bool
+    ) -> dict[str, Any]:
+        """The event as ``target`` stores it for this rule's logsource. A projection depends on
+        the rule only through its logsource and which of its fields the event has (the tie
+        rule), so one event's projections are shared by the rules that agree on both."""
+        logsource = checked.rule.logsource
+        key = (
+            target,
+            logsource.category,
+            logsource.product,
+            logsource.service,
+            frozenset(checked.fields & event.keys()),
+        )
+        if cached and key in self._projected:
+            return self._projected[key]
+        pipeline = self.converter.pipeline(TARGETS[target], pipeline_family(logsource))
         stored = project(event, TARGETS[target], checked.rule, pipeline)
-        return any(q.matches(stored) for q in checked.compiled[target])
+        if cached:
+            self._projected[key] = stored
+        return stored
 
     def _judge(self, checked: CheckedRule, fixture: FixtureEvent, outcome: Outcome) -> Outcome:
         if outcome.actual is outcome.expected:

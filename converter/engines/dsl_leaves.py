@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from converter.engines import analysis, dsl, lucene_regexp
@@ -63,28 +63,26 @@ def wildcard_tokens(pattern: str) -> list[object]:
 
 
 def glob(pattern: str, case_insensitive: bool) -> StrTest:
-    tokens = wildcard_tokens(pattern)
-    eq = char_eq(case_insensitive)
-    return lambda text: _glob_match(tokens, text, eq)
+    return _glob_regex(pattern, case_insensitive).fullmatch  # type: ignore[return-value]
 
 
-def _glob_match(tokens: list[object], text: str, eq: Callable[[str, str], bool]) -> bool:
-    p = t = 0
-    star, mark = -1, 0
-    while t < len(text):
-        token = tokens[p] if p < len(tokens) else None
+@cache
+def _glob_regex(pattern: str, case_insensitive: bool) -> re.Pattern[str]:
+    """The wildcard automaton as a regex: ``*`` any run, ``?`` one code point, each literal
+    code point itself or (case-insensitive) its other case, as char_eq decides."""
+    parts = []
+    for token in wildcard_tokens(pattern):
         if token is STAR:
-            star, mark, p = p, t, p + 1
-        elif token is not None and (token is ANY or eq(token, text[t])):  # type: ignore[arg-type]
-            p, t = p + 1, t + 1
-        elif star >= 0:
-            p, mark = star + 1, mark + 1
-            t = mark
+            parts.append(".*")
+        elif token is ANY:
+            parts.append(".")
         else:
-            return False
-    while p < len(tokens) and tokens[p] is STAR:
-        p += 1
-    return p == len(tokens)
+            char = str(token)
+            other = alt_case(char) if case_insensitive else char
+            parts.append(
+                re.escape(char) if other == char else f"[{re.escape(char)}{re.escape(other)}]"
+            )
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def normalize_wildcard(pattern: str, normalize: Callable[[str], str]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 # Default segmenters.conf breakers (docs/engines.md, "segmentation"). Minor breakers also
@@ -66,7 +66,7 @@ def has_unknown_escape(body: str) -> bool:
     return re.search(r'(?<!\\)(?:\\\\)*\\[^\\"]', body) is not None
 
 
-@lru_cache(maxsize=4096)
+@cache  # one entry per distinct value: bounded by the rules loaded
 def glob_regex(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
     """``*`` is the only wildcard (any run, possibly empty); the match covers the whole value."""
     body = ".*".join(re.escape(part) for part in pattern.split("*"))
