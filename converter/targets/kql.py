@@ -72,7 +72,7 @@ _LITERAL_TYPES = KEYWORD_TYPES | NUMERIC_TYPES | TEXT_TYPES | {"boolean", "ip"}
 
 
 def unsupported(reason: str) -> SigmaFeatureNotSupportedByBackendError:
-    return SigmaFeatureNotSupportedByBackendError(f"KQL: {reason}")
+    return SigmaFeatureNotSupportedByBackendError(reason)
 
 
 def _refusal(reason: str) -> Callable[..., Any]:
