@@ -9,7 +9,7 @@ Runs, with the stock profile and the project's exceptions file:
 3. a backtest: the SigmaHQ Windows rules against the real events in ../shared/events, every
    N-th event (--events-stride, default 10: the whole file takes hours on two cores), with the
    rules that fire most (false-positive candidates);
-4. the projection findings (converter.projection against Elastic's stored Sysmon documents).
+4. the pipeline findings (converter.findings: projection against Elastic's stored Sysmon documents).
 Needs the shared corpora at ../shared or $SIGMA_PARITY_SHARED.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from converter import projection  # noqa: E402
+from converter import findings  # noqa: E402
 from converter.conversion import Settings  # noqa: E402
 from converter.events import load_events  # noqa: E402
 from converter.exceptions import load_exceptions  # noqa: E402
@@ -207,7 +207,7 @@ def projection_findings() -> list[str]:
     buffer = io.StringIO()
     saved, sys.stdout = sys.stdout, buffer
     try:
-        projection.main([])
+        findings.main([])
     finally:
         sys.stdout = saved
     text = buffer.getvalue()

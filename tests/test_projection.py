@@ -23,7 +23,7 @@ from sigma.processing.transformations import (
 )
 from sigma.rule import SigmaLogSource, SigmaRule
 
-from converter import projection
+from converter import findings as pipeline_findings
 from converter.pipelines import resolve
 from converter.projection import Projector, project, shape_of
 from converter.targets import TARGETS
@@ -255,7 +255,7 @@ def test_enumeration_covers_both_pipelines() -> None:
 
 
 def _documents() -> list[tuple[str, dict[str, Any]]]:
-    return projection.load_documents(DOCUMENTS)
+    return pipeline_findings.load_documents(DOCUMENTS)
 
 
 AGREED = {  # Sigma field -> ECS field the integration stores it in (its field docs and fixtures)
@@ -276,9 +276,9 @@ AGREED = {  # Sigma field -> ECS field the integration stores it in (its field d
 @pytest.mark.parametrize("name", [name for name, _ in _documents()])
 def test_stored_documents_agree_on_core_fields(name: str) -> None:
     document = dict(_documents())[name]
-    stored = projection.flatten(document)
-    event = projection.canonical_from_xml(stored["event.original"])
-    category = projection.sysmon_categories(event["EventID"])[0]
+    stored = pipeline_findings.flatten(document)
+    event = pipeline_findings.canonical_from_xml(stored["event.original"])
+    category = pipeline_findings.sysmon_categories(event["EventID"])[0]
     result = Projector(resolve(["ecs_windows"]), shape_of(TARGETS["lucene"])).project(
         event, rule(category)
     )
@@ -293,9 +293,9 @@ def test_at_least_five_stored_sysmon_documents() -> None:
 
 
 def test_findings_doc_is_current() -> None:
-    findings = projection.projection_findings(_documents())
+    findings = pipeline_findings.projection_findings(_documents())
     source = f"`{DOCUMENTS.relative_to(ROOT).as_posix()}`"
-    expected = projection.findings_markdown(findings, source)
+    expected = pipeline_findings.findings_markdown(findings, source)
     assert (ROOT / "docs/parity-findings.md").read_text(encoding="utf-8") == expected
 
 
@@ -304,12 +304,12 @@ def test_a_wrong_mapping_becomes_a_finding() -> None:
     name, document = _documents()[0]
     moved = json.loads(json.dumps(document))
     moved["process"]["executable"] = "C:\\elsewhere.exe"
-    findings = projection.projection_findings([(name, moved)])
+    findings = pipeline_findings.projection_findings([(name, moved)])
     assert any(f.field == "Image" and f.pipeline == "process.executable" for f in findings)
 
 
 def test_bad_documents_file_is_one_line_error(tmp_path: Path) -> None:
     bad = tmp_path / "docs.json"
     bad.write_text("{", encoding="utf-8")
-    with pytest.raises(projection.ConfigError, match=r"docs\.json"):
-        projection.load_documents(bad)
+    with pytest.raises(pipeline_findings.ConfigError, match=r"docs\.json"):
+        pipeline_findings.load_documents(bad)
