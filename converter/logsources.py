@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sigma.pipelines.sysmon.sysmon import sysmon_pipeline
 from sigma.pipelines.windows.windows import windows_audit_pipeline, windows_logsource_pipeline
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetectionItem, SigmaLogSource, SigmaRule
+
+from converter.fields import detection_fields
 
 PipelineFactory = Callable[[], ProcessingPipeline]
 
@@ -175,3 +178,58 @@ def _stub(key: LogsourceKey) -> Any:
             "detection": {"stub": {_STUB_FIELD: "x"}, "condition": "stub"},
         }
     )
+
+
+# --- the rule's vocabulary ---------------------------------------------------------------------
+# A process_creation (or registry) rule sees Security audit events too, but those name their fields
+# the audit way (NewProcessName, not Image). What the rule means for such an event is what it
+# means once the event is read in the rule's own field names, by the inverse of the mapping that
+# pySigma's windows-audit pipeline applies to such rules; the targets' platforms store the event
+# as it is, so only the oracle and the python target (Sigma field names) read this view.
+
+_AUDIT_PIPELINE = "windows-audit"
+_AUDIT_CHANNEL = "security"
+
+
+def sigma_view(rule: Any, event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``event`` with each field the rule references but the event lacks filled from the audit
+    field windows-audit maps it to (Security events only); other events as they are."""
+    if str(event.get("Channel", "")).lower() != _AUDIT_CHANNEL:
+        return event
+    logsource = getattr(rule, "logsource", None)
+    if logsource is None:
+        return event
+    view: dict[str, Any] | None = None
+    for name in detection_fields(rule):
+        if event.get(name) is not None:
+            continue
+        alias = _audit_alias(_logsource_triple(logsource), name)
+        if alias is not None and event.get(alias) is not None:
+            view = view if view is not None else dict(event)
+            view[name] = event[alias]
+    return view if view is not None else event
+
+
+@cache
+def _audit_alias(logsource: tuple[str | None, str | None, str | None], name: str) -> str | None:
+    """The field windows-audit renames ``name`` to for this logsource; None if it keeps or
+    refuses it (the pipeline fails detection items the audit log does not have)."""
+    try:
+        mapped = _audit_projector().targets(SigmaLogSource(*logsource), name)
+    except Exception:
+        return None
+    others = [m for m in mapped if m != name]
+    return others[0] if others else None
+
+
+@cache
+def _audit_projector() -> Any:
+    # Imported here: projection imports this module's neighbours, not the other way round.
+    from converter.pipelines import resolve
+    from converter.projection import Projector
+
+    return Projector(resolve([_AUDIT_PIPELINE]))
+
+
+def _logsource_triple(logsource: SigmaLogSource) -> tuple[str | None, str | None, str | None]:
+    return (logsource.category, logsource.product, logsource.service)

@@ -23,7 +23,7 @@ from converter.exceptions import Declared, find
 from converter.fields import detection_fields
 from converter.fixtures import FixtureEvent
 from converter.loader import RuleSource
-from converter.logsources import LogsourceFilter
+from converter.logsources import LogsourceFilter, sigma_view
 from converter.oracle import Oracle
 from converter.pipelines import pipeline_family, resolve
 from converter.projection import project
@@ -201,7 +201,7 @@ class Harness:
 
     def _check_one(self, checked: CheckedRule, fixture: FixtureEvent) -> None:
         rule_id = str(checked.rule.id)
-        oracle = checked.oracle.matches(fixture.event)
+        oracle = checked.oracle.matches(sigma_view(checked.rule, fixture.event))
         expected = oracle if fixture.match is None else fixture.match
         if fixture.match is not None and fixture.match != oracle:
             self.report.outcomes.append(
@@ -241,12 +241,23 @@ class Harness:
             hit = find(self.declared, base.rule_id, target, result.message, self.profile)
             return _with(base, verdict="declared" if hit else "diverge", cause=result.message)
         try:
-            actual = self._answer(checked, target, fixture.event, cached=True)
+            actual = self._answer(
+                checked, target, self._event_for(checked, target, fixture), cached=True
+            )
         except NotModelled as e:
             return _with(base, verdict="error", cause=f"not modelled: {e.message}")
         except Exception as e:  # an engine-model bug must show, not stop the run
             return _with(base, verdict="error", cause=f"engine model failed: {_short(e)}")
         return self._judge(checked, fixture, _with(base, actual=actual, cause=""))
+
+    def _event_for(
+        self, checked: CheckedRule, target: str, fixture: FixtureEvent
+    ) -> dict[str, Any]:
+        """Targets without a pipeline speak Sigma's field names, so they read the rule's view
+        of the event (converter.logsources.sigma_view); the others read it as stored."""
+        if TARGETS[target].pipelines:
+            return fixture.event
+        return dict(sigma_view(checked.rule, fixture.event))
 
     def _answer(
         self, checked: CheckedRule, target: str, event: dict[str, Any], cached: bool = False

@@ -154,3 +154,31 @@ def test_regression_events_belong_to_their_rules_logsource(shared: Path) -> None
         if not LogsourceFilter.for_rule(rules[rule_id])(event.event)
     ]
     assert outside == []
+
+
+def test_security_4688_is_read_in_the_rules_field_names() -> None:
+    """windows-audit maps process_creation's Image/ParentImage to NewProcessName/ParentProcessName;
+    the rule's meaning for a 4688 event reads the event through that mapping."""
+    from sigma.collection import SigmaCollection
+
+    from converter.logsources import sigma_view
+
+    (rule,) = SigmaCollection.from_yaml(
+        "title: t\nlogsource: {product: windows, category: process_creation}\n"
+        "detection:\n  s: {Image|endswith: '\\\\sc.exe', ParentImage|endswith: '\\\\cmd.exe'}\n"
+        "  condition: s\n"
+    ).rules
+    audit = {
+        "EventID": "4688",
+        "Channel": "Security",
+        "NewProcessName": "C:\\W\\sc.exe",
+        "ParentProcessName": "C:\\W\\cmd.exe",
+    }
+    view = sigma_view(rule, audit)
+    assert view["Image"] == "C:\\W\\sc.exe" and view["ParentImage"] == "C:\\W\\cmd.exe"
+    sysmon = {
+        "EventID": 1,
+        "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "NewProcessName": "C:\\W\\sc.exe",
+    }
+    assert sigma_view(rule, sysmon) is sysmon
