@@ -12,6 +12,7 @@ every event.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -139,13 +140,15 @@ def _key(logsource: SigmaLogSource) -> LogsourceKey:
 def _added_conditions(key: LogsourceKey, chain: Sequence[PipelineFactory]) -> Alternative:
     """The conditions a chain adds to a stub rule of this logsource, as (field, values) pairs.
 
-    The chain is built afresh each time: a pipeline keeps state from the rules it processed.
+    The chain is built afresh each time, from private copies: a pipeline keeps state from the
+    rules it processed, and pySigma's pipeline factories share their processing items, which
+    anyone resolving the same pipeline re-attaches to their own pipeline object.
     """
     rule = _stub(key)
     original = set(rule.detection.detections)
-    pipeline = chain[0]()
+    pipeline = copy.deepcopy(chain[0]())
     for factory in chain[1:]:
-        pipeline = pipeline + factory()
+        pipeline = pipeline + copy.deepcopy(factory())
     pipeline.apply(rule)
     accepted: dict[str, frozenset[str]] = {}
     for name, detection in rule.detection.detections.items():

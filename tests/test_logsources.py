@@ -182,3 +182,21 @@ def test_security_4688_is_read_in_the_rules_field_names() -> None:
         "NewProcessName": "C:\\W\\sc.exe",
     }
     assert sigma_view(rule, sysmon) is sysmon
+
+
+def test_pipeline_discovery_leaves_the_sysmon_pipeline_intact() -> None:
+    """pySigma's autodiscovery imports sigma.pipelines.test, which breaks the real sysmon pipeline
+    for the whole process; our discovery must not, and must not offer test pipelines."""
+    from sigma.collection import SigmaCollection
+
+    from converter.pipelines import known_pipelines, resolve
+
+    names = known_pipelines()
+    assert {"sysmon", "windows-audit", "windows-logsources", "ecs_windows"} <= set(names)
+    assert not any("test" in name.lower() for name in names)
+    (probe,) = SigmaCollection.from_yaml(
+        "title: t\nlogsource: {product: windows, category: process_creation}\n"
+        "detection:\n  s: {Image: x}\n  condition: s\n"
+    ).rules
+    resolve(["sysmon"]).apply(probe)
+    assert probe.logsource.service == "sysmon"

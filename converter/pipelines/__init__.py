@@ -7,11 +7,15 @@ that fits their product where one exists, and none otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
-from sigma.plugins import InstalledSigmaPlugins
+import sigma.pipelines
+from sigma.pipelines.base import Pipeline
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.processing.resolver import ProcessingPipelineResolver
 from sigma.rule import SigmaLogSource
@@ -44,17 +48,49 @@ def pipeline_family(logsource: SigmaLogSource | None) -> str:
 
 @cache
 def _resolver() -> ProcessingPipelineResolver:
-    resolver: ProcessingPipelineResolver = _plugins().get_pipeline_resolver()
-    return resolver
+    return ProcessingPipelineResolver(dict(_factories()))
+
+
+# pySigma's own modules in the sigma.pipelines namespace that are not pipeline plugins.
+_NOT_PLUGINS = frozenset({"base", "common", "test"})
 
 
 @cache
-def _plugins() -> InstalledSigmaPlugins:
-    return InstalledSigmaPlugins.autodiscover()
+def _factories() -> dict[str, Callable[[], ProcessingPipeline]]:
+    """Pipeline name -> factory, from the installed plugins of the sigma.pipelines namespace.
+
+    Not InstalledSigmaPlugins.autodiscover(): it imports pySigma's sigma.pipelines.test, whose
+    import changes how the real sysmon pipeline applies for the rest of the process (a process-
+    creation rule then gets no Sysmon EventID), and it offers those test pipelines under pytest.
+    """
+    found: dict[str, Callable[[], ProcessingPipeline]] = {}
+    for info in pkgutil.iter_modules(sigma.pipelines.__path__, "sigma.pipelines."):
+        if info.name.rsplit(".", 1)[1] in _NOT_PLUGINS:
+            continue
+        module = importlib.import_module(info.name)
+        exported = getattr(module, "pipelines", None)
+        found.update(exported if isinstance(exported, dict) else _annotated(module))
+    return found
+
+
+def _annotated(module: ModuleType) -> dict[str, Callable[[], ProcessingPipeline]]:
+    """Plugins without a `pipelines` dict (pysigma-pipeline-sysmon): their `<name>_pipeline`
+    factories, recognised as pySigma's discovery recognises them."""
+    found = {}
+    for attr, value in vars(module).items():
+        returns = getattr(value, "__annotations__", {}).get("return")
+        # A pySigma @Pipeline object, or a function annotated (maybe as a string) to return one.
+        factory = isinstance(value, Pipeline) or returns in (
+            ProcessingPipeline,
+            "ProcessingPipeline",
+        )
+        if attr.endswith("_pipeline") and factory:
+            found[attr.removesuffix("_pipeline")] = value
+    return found
 
 
 def known_pipelines() -> list[str]:
-    return sorted(_plugins().pipelines)
+    return sorted(_factories())
 
 
 def resolve(specs: Sequence[str], target: str | None = None) -> ProcessingPipeline:
