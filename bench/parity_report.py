@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -65,9 +66,21 @@ def verdict_table(report: Report) -> list[str]:
     return lines
 
 
+# Positions and quoted patterns make every rejection message unique; group them without.
+_DETAIL = re.compile(
+    r"\s*(at line \d+,? col(umn)? \d+\.?|line \d+:\d+:|at position \d+ of /.*/|"
+    r"in the current parser context)"
+)
+
+
+def cause_key(cause: str) -> str:
+    text = _DETAIL.sub("", cause.split(" (")[0])
+    return text if len(text) <= 110 else text[:107] + "..."
+
+
 def causes_table(report: Report) -> list[str]:
     counts = Counter(
-        (o.target, o.cause.split(" (")[0])
+        (o.target, cause_key(o.cause))
         for o in report.outcomes
         if o.verdict in ("declared", "diverge")
     )
@@ -87,6 +100,19 @@ def detection_table(report: Report) -> list[str]:
             f"{len(oracle - hits)} | {len(hits - oracle)} |"
         )
     return lines
+
+
+def divergences(report: Report, titles: dict[str, str], limit: int = 30) -> list[str]:
+    found = [o for o in report.outcomes if o.verdict == "diverge"]
+    if not found:
+        return ["No undeclared divergence."]
+    lines = ["| target | rule | event | expected | actual | cause |", "|---" * 6 + "|"]
+    lines += [
+        f"| {o.target} | {titles.get(o.rule_id, o.rule_id)} | {o.event} | {o.expected} | "
+        f"{o.actual} | {cause_key(o.cause)} |"
+        for o in found[:limit]
+    ]
+    return lines + ([f"... {len(found) - limit} more"] if len(found) > limit else [])
 
 
 def strided(path: Path, stride: int) -> Iterator[FixtureEvent]:

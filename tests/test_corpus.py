@@ -38,8 +38,8 @@ STOCK_FLOORS = {
     "splunk": 3127,
     "lucene": 3137,
     "kql": 2799,
-    "eql": 2718,
-    "esql": 3012,
+    "eql": 2716,
+    "esql": 3003,
     "python": 3141,
 }
 FLOORS = STOCK_FLOORS
