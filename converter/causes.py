@@ -24,6 +24,7 @@ from sigma.types import (
 )
 
 from converter.fields import detection_fields
+from converter.logsources import sigma_view
 
 Probe = Callable[[Mapping[str, Any]], "bool | None"]
 
@@ -50,13 +51,33 @@ def label(
     """The cause of ``target`` answering ``not expected`` for ``event``."""
     if target == "lucene" and _LUCENE_OR_NOT.search(query):
         return "T10 Lucene reads 'a OR NOT b' as 'a AND NOT b'"
-    for check in (_missing, _multivalue, _eql_regex, _cased, _case, _wildcards, _regex):
+    for check in (
+        _audit_names,
+        _missing,
+        _multivalue,
+        _eql_regex,
+        _cased,
+        _case,
+        _wildcards,
+        _regex,
+    ):
         cause = check(rule, event, target, expected, probe)
         if cause:
             return cause
     if assumptions:
         return "assumed: " + ", ".join(sorted(assumptions))
     return "unexplained"
+
+
+def _audit_names(
+    rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, *_: Any
+) -> str:
+    """A Security audit event names the rule's fields the audit way (NewProcessName for Image):
+    the oracle reads it through windows-audit's mapping, a target's pipeline may not."""
+    filled = sorted(set(sigma_view(rule, event)) - set(event))
+    if filled and expected:
+        return "audit field names: the event stores " + ", ".join(filled) + " under audit names"
+    return ""
 
 
 def _missing(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
