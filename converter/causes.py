@@ -70,12 +70,14 @@ def label(
 
 
 def _audit_names(
-    rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, *_: Any
+    rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, probe: Probe
 ) -> str:
     """A Security audit event names the rule's fields the audit way (NewProcessName for Image):
-    the oracle reads it through windows-audit's mapping, a target's pipeline may not."""
-    filled = sorted(set(sigma_view(rule, event)) - set(event))
-    if filled and expected:
+    the oracle reads it through windows-audit's mapping. It is the cause only where the target,
+    given the event in the rule's field names, answers as expected."""
+    view = sigma_view(rule, event)
+    filled = sorted(set(view) - set(event))
+    if filled and probe(view) is expected:
         return "audit field names: the event stores " + ", ".join(filled) + " under audit names"
     return ""
 
