@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sigma.conditions import ConditionNOT
-from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.rule import SigmaRule
 from sigma.types import (
     SigmaCasedString,
     SigmaRegularExpression,
@@ -23,7 +23,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from converter.fields import detection_fields
+from converter.fields import detection_fields, detection_items
 from converter.logsources import sigma_view
 
 Probe = Callable[[Mapping[str, Any]], "bool | None"]
@@ -163,17 +163,8 @@ def _regex(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> s
 
 
 def _values(rule: SigmaRule) -> Iterator[Any]:
-    for detection in rule.detection.detections.values():
-        for item in _items(detection):
-            yield from item.value
-
-
-def _items(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
-    for item in detection.detection_items:
-        if isinstance(item, SigmaDetection):
-            yield from _items(item)
-        else:
-            yield item
+    for item in detection_items(rule):
+        yield from item.value
 
 
 def _has_negation(rule: SigmaRule) -> bool:

@@ -17,12 +17,13 @@ from converter.targets.base import Target
 
 def detection_fields(rule: SigmaRule) -> set[str]:
     """Every field name the rule's detection items test."""
-    return {
-        item.field
-        for detection in rule.detection.detections.values()
-        for item in _items(detection)
-        if item.field
-    }
+    return {item.field for item in detection_items(rule) if item.field}
+
+
+def detection_items(rule: SigmaRule) -> Iterator[SigmaDetectionItem]:
+    """Every detection item of the rule, nested detections flattened."""
+    for detection in rule.detection.detections.values():
+        yield from _items(detection)
 
 
 def _items(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
