@@ -23,13 +23,14 @@ def detection_fields(rule: SigmaRule) -> set[str]:
 def detection_items(rule: SigmaRule) -> Iterator[SigmaDetectionItem]:
     """Every detection item of the rule, nested detections flattened."""
     for detection in rule.detection.detections.values():
-        yield from _items(detection)
+        yield from leaf_items(detection)
 
 
-def _items(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
+def leaf_items(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
+    """The detection items of one detection, nested detections flattened."""
     for item in detection.detection_items:
         if isinstance(item, SigmaDetection):
-            yield from _items(item)
+            yield from leaf_items(item)
         else:
             yield item
 

@@ -42,7 +42,7 @@ from sigma.rule import (
 )
 from sigma.types import SigmaBool, SigmaNumber, SigmaString, SigmaType
 
-from converter.fields import detection_fields
+from converter.fields import detection_fields, leaf_items
 from converter.pipelines import resolve
 from converter.schema.model import Schema, ecs_schema
 from converter.targets.base import Target
@@ -283,15 +283,7 @@ def _probe_items(rule: SigmaRule) -> list[list[SigmaDetectionItem]]:
     """Per probe detection (in order), the detection items the pipeline made of its one item."""
     detections = rule.detection.detections
     count = sum(1 for name in detections if name.startswith("probe"))
-    return [list(_leaves(detections[f"probe{i}"])) for i in range(count)]
-
-
-def _leaves(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
-    for item in detection.detection_items:
-        if isinstance(item, SigmaDetection):
-            yield from _leaves(item)
-        else:
-            yield item
+    return [list(leaf_items(detections[f"probe{i}"])) for i in range(count)]
 
 
 def _logsource_key(logsource: SigmaLogSource) -> tuple[str, ...]:
@@ -348,7 +340,7 @@ def _added_items(rule: SigmaRule) -> Iterator[SigmaDetectionItem]:
     """The detection items a pipeline added to a probe rule (AddCondition adds detections)."""
     for name, detection in rule.detection.detections.items():
         if not name.startswith("probe"):
-            yield from _leaves(detection)
+            yield from leaf_items(detection)
 
 
 def _constant(item: SigmaDetectionItem) -> Any:
