@@ -569,11 +569,6 @@ TOKEN_CHARS: dict[str, str] = {
 MAX_TOKEN_LENGTH: dict[str, int | None] = {"standard": 255, "powershell_script": None}
 
 
-def field_type(name: str) -> str:
-    """The Elasticsearch type of a field; fields not in the table count as keyword."""
-    return ECS_FIELD_TYPES.get(name, KEYWORD)
-
-
 def normalizer(name: str) -> str | None:
     """The normalizer of a keyword field, or None."""
     return NORMALIZED_FIELDS.get(name)
