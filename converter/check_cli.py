@@ -85,7 +85,11 @@ def check(
         files, notes = find_rule_files(paths)
         chosen = chosen_profile(profile)
         settings = Settings(
-            _targets(target_list), pipeline_specs(pipelines), verbose, schema=schema_path(schema)
+            _targets(target_list),
+            pipeline_specs(pipelines),
+            verbose,
+            schema=schema_path(schema),
+            profile=chosen,
         )
         harness = Harness(settings, chosen, _declared(exceptions))
     except ConverterError as e:

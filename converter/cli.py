@@ -98,9 +98,11 @@ def convert(
         raise click.UsageError("-t all writes one folder per target: give -o DIR")
     try:
         files, notes = find_rule_files(paths)
-        chosen_profile(profile)
+        chosen = chosen_profile(profile)
         mapping = schema_path(schema)
-        settings = Settings(keys, pipeline_specs(pipelines), verbose, strict, schema=mapping)
+        settings = Settings(
+            keys, pipeline_specs(pipelines), verbose, strict, schema=mapping, profile=chosen
+        )
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
     for note in notes:

@@ -61,6 +61,7 @@ class Settings:
     # Off only to measure what a backend emits (engine parse-rate tests); convert always checks.
     validate: bool = True
     schema: str | None = None  # an index mapping (GET <index>/_mapping JSON); None: built-in ECS
+    profile: str = "stock"  # a key of converter.options.PROFILES
 
 
 @dataclass
@@ -98,9 +99,10 @@ class Converter:
         key = (target.key, family)
         if key not in self._backends:
             options = dict(target.backend_options)
-            if target.takes_schema:
+            backend_class, takes_schema = target.backend_for(self.settings.profile)
+            if takes_schema:
                 options["schema"] = self.schema
-            backend = target.backend_class(None, **options)
+            backend = backend_class(None, **options)
             backend.last_processing_pipeline = self.pipeline(target, family)
             self._backends[key] = backend
         return self._backends[key]

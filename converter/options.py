@@ -13,7 +13,11 @@ from converter.errors import ConfigError
 from converter.pipelines import resolve
 from converter.schema.model import Schema
 
-PROFILES = {"stock": "what the pySigma backends (and our own for kql, python) emit, unchanged"}
+PROFILES = {
+    "parity": "queries that mean what the rule means on the schema, or warn where they cannot",
+    "stock": "what the pySigma backends (and our own for kql, python) emit, unchanged",
+}
+DEFAULT_PROFILE = "stock"
 
 
 def pipeline_specs(flags: tuple[str, ...]) -> tuple[str, ...]:
@@ -32,7 +36,7 @@ def schema_path(flag: Path | None) -> str | None:
 
 
 def chosen_profile(flag: str | None) -> str:
-    chosen = flag or load_config().profile or "stock"
+    chosen = flag or load_config().profile or DEFAULT_PROFILE
     if chosen not in PROFILES:
         raise ConfigError(
             f"unknown profile {chosen!r} in [tool.sigma-parity] (profiles: {', '.join(PROFILES)})"

@@ -50,6 +50,15 @@ class Target:
     engine: str | None = None
     # The backend takes the field-type schema (``schema=`` keyword), e.g. to pick KQL forms.
     takes_schema: bool = False
+    # The parity profile's backend (a subclass of backend_class with overrides); None: the
+    # target has no overrides and emits the same in both profiles. It always takes ``schema=``.
+    parity_class: type[Backend] | None = None
+
+    def backend_for(self, profile: str) -> tuple[type[Backend], bool]:
+        """The backend class of ``profile`` and whether it takes the ``schema=`` keyword."""
+        if profile == "parity" and self.parity_class is not None:
+            return self.parity_class, True
+        return self.backend_class, self.takes_schema
 
     @property
     def default_pipeline(self) -> str | None:
