@@ -7,12 +7,15 @@ would silently never match on it; the JSON report says so as an under-match warn
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 
 from converter.results import ConversionWarning
 from converter.schema.model import ecs_schema
-from converter.targets.base import Target
+
+if TYPE_CHECKING:  # the target registry imports targets that use item_of
+    from converter.targets.base import Target
 
 
 def detection_fields(rule: SigmaRule) -> set[str]:
@@ -33,6 +36,18 @@ def leaf_items(detection: SigmaDetection) -> Iterator[SigmaDetectionItem]:
             yield from leaf_items(item)
         else:
             yield item
+
+
+def item_of(leaf: Any) -> SigmaDetectionItem | None:
+    """The detection item a condition leaf was generated from (walks up past value-list OR/AND
+    nodes; a leaf of a value list is found by the identity of its value)."""
+    node: Any = leaf.parent
+    while node is not None and not isinstance(node, (SigmaDetectionItem, SigmaDetection)):
+        node = getattr(node, "parent", None)
+    if isinstance(node, SigmaDetection):
+        owners = (i for i in node.detection_items if isinstance(i, SigmaDetectionItem))
+        return next((i for i in owners if any(v is leaf.value for v in i.value)), None)
+    return node
 
 
 def unmapped_warnings(

@@ -48,7 +48,7 @@ from sigma.conditions import (
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.modifiers import SigmaCaseSensitiveModifier
-from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.rule import SigmaRule
 from sigma.types import (
     CompareOperators,
     Placeholder,
@@ -68,6 +68,7 @@ from sigma.types import (
 )
 
 from converter.errors import ConverterError
+from converter.fields import item_of
 
 Event = Mapping[str, Any]
 Predicate = Callable[[Event], bool]
@@ -216,12 +217,7 @@ def _compile_fieldref(field: str, ref: SigmaFieldReference, cased: bool) -> Pred
 def _cased_item(node: ConditionFieldEqualsValueExpression) -> bool:
     """Whether ``|cased`` was applied: pySigma's field reference value does not carry it, so
     it is read from the detection item the node came from."""
-    owner: Any = node.parent
-    while owner is not None and not isinstance(owner, (SigmaDetectionItem, SigmaDetection)):
-        owner = owner.parent
-    if isinstance(owner, SigmaDetection):  # a value list: find the item holding this value
-        items = [i for i in owner.detection_items if isinstance(i, SigmaDetectionItem)]
-        owner = next((i for i in items if any(v is node.value for v in i.value)), None)
+    owner = item_of(node)
     return owner is not None and SigmaCaseSensitiveModifier in owner.modifiers
 
 

@@ -23,7 +23,6 @@ from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.modifiers import SigmaCaseSensitiveModifier
-from sigma.rule import SigmaDetection, SigmaDetectionItem
 from sigma.types import (
     CompareOperators,
     Placeholder,
@@ -40,6 +39,7 @@ from sigma.types import (
     SpecialChars,
 )
 
+from converter.fields import item_of
 from converter.targets.base import Format, Target
 
 Literal = str | int | float | bool
@@ -99,17 +99,6 @@ def contains(value: SigmaString) -> SigmaString:
 def regex_flags(value: SigmaRegularExpression) -> str:
     letters = SigmaRegularExpression.sigma_to_re_flag
     return "".join(sorted(letters[flag] for flag in value.flags))
-
-
-def item_of(cond: ConditionLeaf) -> SigmaDetectionItem | None:
-    """The detection item a leaf was generated from (walks up past value-list OR/AND nodes)."""
-    node: Any = cond.parent
-    while node is not None and not isinstance(node, (SigmaDetectionItem, SigmaDetection)):
-        node = getattr(node, "parent", None)
-    if isinstance(node, SigmaDetection):
-        owners = (i for i in node.detection_items if isinstance(i, SigmaDetectionItem))
-        return next((i for i in owners if any(v is cond.value for v in i.value)), None)
-    return node
 
 
 class PythonPredicateBackend(TextQueryBackend):
