@@ -13,15 +13,19 @@ and no case-insensitive inline flag; with the default flags ``# @ & < > ~`` are 
   counted repeats;
 * wraps each top-level alternative in ``.*`` unless it starts/ends with an anchor (``^ \\A`` drop
   the prefix, ``$`` allows one final newline, ``\\Z`` nothing, multiline ``^``/``$`` allow a line
-  break before/after); anchors elsewhere, lookaround, backreferences, ``\\b``, possessive
-  quantifiers and atomic groups raise :class:`Untranslatable`;
+  break before/after; a group at an edge holding anchors, ``(^|\\\\)``, is distributed); anchors
+  elsewhere, lookaround, backreferences, ``\\b``, possessive quantifiers and atomic groups raise
+  :class:`Untranslatable` (or, with ``approximate=True``, are widened: a reported over-match);
+* drops laziness (``*?`` matches where ``*`` does) and groups (``(?:`` ``(?P<n>`` are precedence);
 * escapes every ASCII punctuation character (Lucene's reserved set plus ``^ $ /``, harmless
   escapes), writes control and non-ASCII characters raw (Lucene has no ``\\x`` escape; callers
   escape them for their own string syntax) and never writes ``\\`` before a letter (an error);
 * writes PCRE ``.`` as ``[^\\n]`` unless dotall; folds case (when asked) with Python's own
   ``re.IGNORECASE`` equivalence, so ``k`` becomes ``[Kk\\u212a]`` exactly as the oracle folds it;
-* writes ``\\d`` and ``\\w`` as their ASCII classes: Python's Unicode classes have hundreds of
-  ranges. That is the one approximation; :func:`translate` reports it with its direction.
+* writes ``\\s`` as Python's exact Unicode class and ``\\d \\w`` as their ASCII classes, never as
+  Lucene's own ``\\d \\s \\w`` (added in Lucene 8.6, apache/lucene-solr#1489, and for wildcard
+  fields only by elastic/elasticsearch#90064): Python's Unicode ``\\d \\w`` have hundreds of
+  ranges. That is the one approximation; :func:`translate` reports its direction.
 
 Sources: https://www.elastic.co/docs/reference/query-languages/query-dsl/regexp-syntax (reserved
 characters, whole-term anchoring, optional operators), Lucene's RegExp javadoc
@@ -196,6 +200,7 @@ _REFUSED = {
     "GROUPREF_EXISTS": "conditional group (?(n)...)",
     "POSSESSIVE_REPEAT": "possessive quantifier",
     "ATOMIC_GROUP": "atomic group (?>...)",
+    "AT": "word boundary \\b/\\B",
 }
 _ANCHORS = {"AT_BEGINNING": "^", "AT_BEGINNING_STRING": "^", "AT_END": "$", "AT_END_STRING": "\\Z"}
 
@@ -203,10 +208,12 @@ _ANCHORS = {"AT_BEGINNING": "^", "AT_BEGINNING_STRING": "^", "AT_END": "$", "AT_
 class _Reader:
     """Python's parse tree -> _Node, resolving flags (case, dotall, multiline, ascii) per scope."""
 
-    def __init__(self, fold_case: bool, global_flags: int) -> None:
+    def __init__(self, fold_case: bool, global_flags: int, approximate: bool) -> None:
         self.fold_case = fold_case
         self.global_ignore = bool(global_flags & re.IGNORECASE)
-        self.signs: list[int] = []
+        self.approximate = approximate
+        self.signs: list[int] = []  # -1/+1/2 per inexact \d \w class (see _category)
+        self.dropped: list[str] = []  # constructs widened in approximate mode
 
     def seq(self, sub: Iterable[Any], flags: int) -> _Node:
         items = tuple(self.item(str(op), av, flags) for op, av in sub)
@@ -230,12 +237,26 @@ class _Reader:
             return _Rep(self.seq(av[2], flags), int(av[0]), high)
         if op == "AT":
             return self.anchor(str(av), flags)
-        raise Untranslatable(f"{_REFUSED.get(op, op)} has no Lucene RegExp equivalent")
+        return self.widen(op, _REFUSED.get(op, op), av, flags)
 
-    def anchor(self, at: str, flags: int) -> _Anchor:
+    def widen(self, op: str, what: str, av: Any, flags: int) -> _Node:
+        """Approximate mode: a superset of the construct (assertions hold, a backreference is
+        any string, possessive/atomic backtrack): dropping a filter can only over-match."""
+        if not self.approximate or op not in _REFUSED:
+            raise Untranslatable(f"{what} has no Lucene RegExp equivalent")
+        self.dropped.append(what)
+        if op == "GROUPREF":
+            return _Rep(_Set(ALL), 0, None)
+        if op == "GROUPREF_EXISTS":
+            return _Alt((self.seq(av[1], flags), self.seq(av[2] or (), flags)))
+        if op == "POSSESSIVE_REPEAT":
+            return self.item("MAX_REPEAT", av, flags)
+        return self.seq(av, flags) if op == "ATOMIC_GROUP" else _Seq(())
+
+    def anchor(self, at: str, flags: int) -> _Node:
         kind = _ANCHORS.get(at)
         if kind is None:
-            raise Untranslatable("word boundary \\b/\\B has no Lucene RegExp equivalent")
+            return self.widen("AT", "word boundary \\b/\\B", None, flags)
         multiline = flags & re.MULTILINE and at in ("AT_BEGINNING", "AT_END")
         return _Anchor(kind + "m" if multiline else kind)
 
@@ -294,23 +315,28 @@ def _flat(items: Iterable[_Node]) -> list[_Node]:
     return out
 
 
+_INNER_ANCHOR = "an anchor (^ $ \\A \\Z) inside the pattern has no Lucene RegExp equivalent"
 _START_RANK = {None: 0, "^m": 1, "^": 2}
 _END_RANK = {None: 0, "$m": 1, "$": 2, "\\Z": 3}
 
 
 def _split(
-    items: Sequence[_Node], start: str | None = None, end: str | None = None
+    items: Sequence[_Node],
+    dropped: list[str] | None,
+    start: str | None = None,
+    end: str | None = None,
 ) -> list[tuple[str | None, list[_Node], str | None]]:
     """Top-level alternatives as (start anchor, items, end anchor); a union at an edge that holds
     anchors is distributed over the rest (``(^|\\\\)x`` = ``^x|\\\\x``). Two anchors at one
-    edge both hold: the stronger wins."""
+    edge both hold: the stronger wins. Other anchors raise, or with ``dropped`` (approximate
+    mode) are dropped and listed there."""
     items = _flat(items)
     if items and isinstance(items[0], _Anchor) and items[0].kind.startswith("^"):
         kind = max(start, items[0].kind, key=_START_RANK.__getitem__)
-        return _split(items[1:], kind, end)
+        return _split(items[1:], dropped, kind, end)
     if items and isinstance(items[-1], _Anchor) and not items[-1].kind.startswith("^"):
         kind = max(end, items[-1].kind, key=_END_RANK.__getitem__)
-        return _split(items[:-1], start, kind)
+        return _split(items[:-1], dropped, start, kind)
     for index in (0, -1):
         edge = items[index] if items else None
         if isinstance(edge, _Alt) and _has_anchor(edge):
@@ -318,11 +344,28 @@ def _split(
             return [
                 split
                 for option in edge.options
-                for split in _split([option, *rest] if index == 0 else [*rest, option], start, end)
+                for split in _split(
+                    [option, *rest] if index == 0 else [*rest, option], dropped, start, end
+                )
             ]
     if any(_has_anchor(item) for item in items):
-        raise Untranslatable("an anchor (^ $ \\A \\Z) inside the pattern cannot be translated")
+        if dropped is None:
+            raise Untranslatable(_INNER_ANCHOR)
+        dropped.append("anchor inside the pattern")
+        items = [_drop_anchors(item) for item in items]
     return [(start, items, end)]
+
+
+def _drop_anchors(node: _Node) -> _Node:
+    if isinstance(node, _Anchor):
+        return _Seq(())
+    if isinstance(node, _Seq):
+        return _Seq(tuple(_drop_anchors(item) for item in node.items))
+    if isinstance(node, _Alt):
+        return _Alt(tuple(_drop_anchors(option) for option in node.options))
+    if isinstance(node, _Rep):
+        return _Rep(_drop_anchors(node.item), node.low, node.high)
+    return node
 
 
 # --- writing Lucene RegExp ---------------------------------------------------------------------
@@ -350,6 +393,8 @@ def _class_body(ranges: Ranges) -> str:
 def _write_set(ranges: Ranges) -> str:
     if ranges == ALL:
         return "."
+    if not ranges:  # the empty language without ``#``, which depends on optional syntax flags
+        return f"[^{_class_body(ALL)}]"
     if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
         return _escape(ranges[0][0])
     positive, negative = _class_body(ranges), _class_body(_complement(ranges))
@@ -375,11 +420,12 @@ def _write(node: _Node, level: int) -> str:
         text = "|".join(_write(option, 1) for option in node.options)
         return f"({text})" if level >= 1 else text
     if isinstance(node, _Seq):
-        if not node.items:
-            return "()"
-        text = "".join(_write(item, 1) for item in node.items)
-        return f"({text})" if level == 2 and len(node.items) > 1 else text
-    raise Untranslatable("an anchor (^ $ \\A \\Z) inside the pattern cannot be translated")
+        items = [item for item in node.items if item != _Seq(())]
+        if len(items) < 2:
+            return _write(items[0], level) if items else "()"
+        text = "".join(_write(item, 1) for item in items)
+        return f"({text})" if level == 2 else text
+    raise Untranslatable(_INNER_ANCHOR)
 
 
 def _checked(body: str) -> str:
@@ -406,9 +452,9 @@ def _flag_bits(flags: Iterable[object]) -> int:
     return bits
 
 
-def _parse(pattern: str, flags: Iterable[object]) -> Any:
+def _parse(pattern: str, bits: int) -> Any:
     try:
-        return sre_parse.parse(pattern, _flag_bits(flags))
+        return sre_parse.parse(pattern, bits)
     except re.error as e:
         raise Untranslatable(f"not a valid regular expression: {e}") from e
 
@@ -416,37 +462,56 @@ def _parse(pattern: str, flags: Iterable[object]) -> Any:
 def ignores_case(pattern: str, flags: Iterable[object]) -> bool:
     """Whether Python matches the whole pattern ignoring case (flag ``i`` or a leading ``(?i)``):
     what a caller with an engine-level case-insensitive switch and ``fold_case=False`` sets."""
-    return bool(_parse(pattern, flags).state.flags & re.IGNORECASE)
+    return bool(_parse(pattern, _flag_bits(flags)).state.flags & re.IGNORECASE)
 
 
-def translate(pattern: str, flags: Iterable[object] = (), *, fold_case: bool) -> Translation:
+def translate(
+    pattern: str, flags: Iterable[object] = (), *, fold_case: bool, approximate: bool = False
+) -> Translation:
     """The Lucene RegExp body that matches a whole value exactly when ``re.search`` finds
-    ``pattern`` in it (see :func:`to_lucene`), and how it may differ (non-ASCII ``\\d \\w``)."""
-    parsed = _parse(pattern, flags)
-    reader = _Reader(fold_case, parsed.state.flags)
+    ``pattern`` in it (see :func:`to_lucene`), and how it may differ (non-ASCII ``\\d \\w``).
+
+    ``approximate=True``: instead of raising for lookaround, ``\\b``, backreferences, possessive
+    or atomic groups and inner anchors, widen them (an over-match, reported in ``inexact``).
+    """
+    return _translate(pattern, _flag_bits(flags), fold_case, approximate)
+
+
+@functools.lru_cache(maxsize=4096)  # backends translate the same rule values per target
+def _translate(pattern: str, bits: int, fold_case: bool, approximate: bool) -> Translation:
+    parsed = _parse(pattern, bits)
+    reader = _Reader(fold_case, parsed.state.flags, approximate)
     tree = reader.seq(parsed.data, parsed.state.flags)
-    alternatives = _split([tree])
+    alternatives = _split([tree], reader.dropped if approximate else None)
     body = "|".join(_alternative(start, items, end) for start, items, end in alternatives)
-    return Translation(_checked(body), *_inexact(reader.signs))
+    return Translation(_checked(body), *_inexact(reader.signs, reader.dropped))
 
 
 def _alternative(start: str | None, items: list[_Node], end: str | None) -> str:
-    if not items:  # the anchors alone decide: ``.*`` once, ``()`` for the empty string
-        return {".*.*": ".*", "": "()"}.get(
-            _PREFIX[start] + _SUFFIX[end], _PREFIX[start] + _SUFFIX[end]
-        )
-    return _PREFIX[start] + _write(_Seq(tuple(items)), 1) + _SUFFIX[end]
+    prefix, suffix = _PREFIX[start], _SUFFIX[end]
+    if items:
+        return prefix + _write(_Seq(tuple(items)), 1) + suffix
+    return ".*" if prefix == suffix == ".*" else (prefix + suffix or "()")
 
 
-def _inexact(signs: list[int]) -> tuple[tuple[str, ...], Direction | None]:
-    if not signs:
+def _inexact(signs: list[int], dropped: list[str]) -> tuple[tuple[str, ...], Direction | None]:
+    reasons = [
+        f"{what} dropped (Lucene RegExp has no equivalent)" for what in dict.fromkeys(dropped)
+    ]
+    if signs:
+        reasons.append(_ASCII_CLASSES)
+    if not reasons:
         return (), None
-    reason = "\\d and \\w are ASCII in Lucene but Unicode in Python re (non-ASCII digits/letters)"
-    kinds = set(signs)
+    kinds = set(signs) | ({1} if dropped else set())
     direction: Direction = (
         "under-match" if kinds == {-1} else "over-match" if kinds == {1} else "either"
     )
-    return (reason,), direction
+    return tuple(reasons), direction
+
+
+_ASCII_CLASSES = (
+    "\\d and \\w are ASCII in Lucene but Unicode in Python re (non-ASCII digits/letters)"
+)
 
 
 def to_lucene(pattern: str, flags: Iterable[object] = (), *, fold_case: bool) -> str:
