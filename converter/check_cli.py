@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 
 import click
@@ -23,6 +24,7 @@ from converter.loader import find_rule_files, load_rule_file
 from converter.options import PROFILES, chosen_profile, pipeline_specs, schema_path
 from converter.parity import Harness, Report
 from converter.regression import RegressionData, load_regression
+from converter.synth import DEFAULT_MAX_EVENTS
 from converter.targets import TARGETS
 from converter.writers import write_atomic
 
@@ -61,6 +63,18 @@ from converter.writers import write_atomic
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML list of declared divergences (replaces the project's).",
 )
+@click.option(
+    "--synthesize",
+    is_flag=True,
+    help="Also check synthesized witness and near-miss events for every rule.",
+)
+@click.option(
+    "--max-events",
+    default=DEFAULT_MAX_EVENTS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Synthesized events per rule at most.",
+)
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write JSON here.")
 @click.option("--junit", type=click.Path(path_type=Path), help="Write JUnit XML here.")
 @click.option("--html", type=click.Path(path_type=Path), help="Write an HTML page here.")
@@ -75,6 +89,8 @@ def check(
     profile: str | None,
     schema: Path | None,
     exceptions: Path | None,
+    synthesize: bool,
+    max_events: int,
     json_path: Path | None,
     junit: Path | None,
     html: Path | None,
@@ -106,7 +122,11 @@ def check(
         click.echo(f"{skip.info}: skipped ({skip.reason}): {skip.detail}", err=True)
     harness.load(load_rule_file(path) for path in files)
     events = _events(fixtures, regression, event_files, harness.report)
+    if synthesize:
+        events = chain(events, harness.synthesized(max_events))
     result = harness.check(_progress(events, verbose))
+    for note in harness.notes if verbose else ():
+        click.echo(f"note: {note}", err=True)
     if regression is not None:
         harness.require_matches(regression)
     _write_reports(result, harness.titles(), json_path, junit, html, verbose)

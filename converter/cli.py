@@ -19,6 +19,7 @@ from converter.batch import convert_files, default_jobs
 from converter.check_cli import check
 from converter.conversion import Settings
 from converter.errors import ConfigError, ConverterError
+from converter.fixtures_cli import fixtures
 from converter.loader import find_rule_files
 from converter.options import PROFILES, chosen_profile, pipeline_specs, schema_path
 from converter.pipelines import known_pipelines
@@ -222,6 +223,7 @@ def targets() -> None:
 
 
 cli.add_command(check)
+cli.add_command(fixtures)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

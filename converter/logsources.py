@@ -52,7 +52,14 @@ class LogsourceSelector:
     string, and some sources write the channel in lower case (`security`).
     """
 
-    alternatives: tuple[Alternative, ...]
+    alternatives: tuple[Alternative, ...]  # values as the pipelines wrote them
+
+    def __post_init__(self) -> None:
+        lowered = tuple(
+            tuple((name, frozenset(v.lower() for v in values)) for name, values in alternative)
+            for alternative in self.alternatives
+        )
+        object.__setattr__(self, "_lowered", lowered)
 
     @property
     def selects_all(self) -> bool:
@@ -61,7 +68,8 @@ class LogsourceSelector:
     def __call__(self, event: Mapping[str, Any]) -> bool:
         if not self.alternatives:
             return True
-        return any(_holds(alternative, event) for alternative in self.alternatives)
+        lowered: tuple[Alternative, ...] = self.__dict__["_lowered"]
+        return any(_holds(alternative, event) for alternative in lowered)
 
     def describe(self) -> str:
         """The selector as text for reports, e.g. `EventID=1 and Channel=...; EventID=4688 ...`."""
@@ -162,7 +170,7 @@ def _merge(accepted: dict[str, frozenset[str]], item: Any) -> None:
     """Add one added detection item; two conditions on one field must both hold."""
     if not isinstance(item, SigmaDetectionItem) or item.field is None:
         raise ValueError(f"a logsource pipeline added an unexpected condition: {item!r}")
-    values = frozenset(_text(value) for value in item.value)
+    values = frozenset(str(value) for value in item.value)
     field = str(item.field)
     accepted[field] = accepted[field] & values if field in accepted else values
 

@@ -8,7 +8,7 @@ pipeline that produced the query) and put to the model. The expected verdict is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from converter.pipelines import pipeline_family, resolve
 from converter.projection import project
 from converter.regression import RegressionData
 from converter.results import RuleResult
+from converter.synth import DEFAULT_MAX_EVENTS, synthesize
 from converter.targets import TARGETS
 
 VERDICTS = ("agree", "warned", "declared", "diverge", "unsupported", "error")
@@ -98,6 +99,7 @@ class Harness:
         self.report = Report(self.targets)
         self._selectors: dict[Any, list[str]] | None = None
         self._projected: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.notes: list[str] = []
 
     def load(self, sources: Iterable[RuleSource]) -> None:
         for source in sources:
@@ -127,6 +129,15 @@ class Harness:
         for r in results:
             if r.status == "error" and not r.message.startswith("rejected by "):
                 self.report.problems.append(f"{r.path}: error [{r.target}]: {r.message}")
+
+    def synthesized(self, max_events: int = DEFAULT_MAX_EVENTS) -> Iterator[FixtureEvent]:
+        """Synthesized witness and near-miss events for every loaded rule; generator problems
+        are reported as problems (they fail the check), notes go to ``self.notes``."""
+        for checked in list(self.rules.values()):
+            found = synthesize(checked.rule, max_events, "synthesized")
+            self.report.problems += found.problems
+            self.notes += found.notes
+            yield from found.events
 
     def _as_written(self, rule: SigmaRule) -> SigmaRule:
         """The rule with only the extra pipelines applied (placeholders), Sigma field names kept.
