@@ -86,13 +86,14 @@ def atom_holds(atom: Any, event: Event) -> bool:
     return found is not ABSENT and test is not None and _safe(test, found)
 
 
-def witness_event(way: Way, style: str, system: Event) -> Change | None:
-    """An event on which every atom of the way takes its required value, or None."""
+def witness_event(way: Way, style: str, system: Event, turn: int = 0) -> Change | None:
+    """An event on which every atom of the way takes its required value, or None. ``turn``
+    picks which variant of an expanded value (windash, base64offset) comes first."""
     event = dict(system)
     for field in _fields(way):
         trues = [a for a in way.true if field_of(a) == field and not _is_ref(a)]
         falses = [a for a in way.false if field_of(a) == field]
-        chosen = _satisfy(field, trues, falses, style, event.get(field, ABSENT))
+        chosen = _satisfy(field, trues, falses, (style, turn), event.get(field, ABSENT))
         if chosen is None:
             return None
         _put(event, field, chosen[1])
@@ -146,7 +147,7 @@ def _fields(way: Way) -> list[str]:
 
 
 def _satisfy(
-    field: str, trues: list[Any], falses: list[Any], style: str, current: Any
+    field: str, trues: list[Any], falses: list[Any], style: tuple[str, int], current: Any
 ) -> Candidate | None:
     for candidate in _candidates(trues, falses, style, current):
         if _fits(field, candidate[1], trues, falses):
@@ -155,7 +156,7 @@ def _satisfy(
 
 
 def _candidates(
-    trues: list[Any], falses: list[Any], style: str, current: Any
+    trues: list[Any], falses: list[Any], style: tuple[str, int], current: Any
 ) -> Iterator[Candidate]:
     if not trues:
         if current is not ABSENT:
@@ -193,9 +194,14 @@ def _combined(options: list[list[Candidate]]) -> Iterator[Candidate]:
         yield from opts
 
 
-def _ordered(found: list[Candidate], style: str) -> list[Candidate]:
-    preferred = [c for c in found if c[0] == style]
-    return preferred + [c for c in found if c[0] != style]
+def _ordered(found: list[Candidate], style: tuple[str, int]) -> list[Candidate]:
+    name, turn = style
+    variants = [c for c in found if c[0] == "variant"]
+    if variants:  # an expanded value: each turn starts at another variant
+        start = turn % len(variants)
+        return variants[start:] + variants[:start]
+    preferred = [c for c in found if c[0] == name]
+    return preferred + [c for c in found if c[0] != name]
 
 
 def _fits(field: str, value: Any, trues: list[Any], falses: list[Any]) -> bool:

@@ -37,6 +37,7 @@ from converter.synth.events import (
 from converter.synth.formula import Way, ways
 
 DEFAULT_MAX_EVENTS = 24
+COMPUTER = "sigma-parity-host.example"
 
 
 @dataclass
@@ -116,8 +117,9 @@ def _positives(found: list[Way], system: dict[str, Any], quota: int) -> list[tup
     built: list[tuple[Change, Way]] = []
     seen: set[str] = set()
     for n, way in enumerate(found):
-        for style in STYLES if n == 0 else (STYLES[n % len(STYLES)],):
-            change = witness_event(way, style, system)
+        styles = STYLES if n == 0 else (STYLES[n % len(STYLES)],)
+        for turn, style in enumerate(styles, n):
+            change = witness_event(way, style, system, turn)
             if change is not None and _fresh(change.event, seen):
                 built.append((change, way))
         if len(built) >= quota:
@@ -166,11 +168,13 @@ def _bug(rule_id: str, change: Change) -> str:
 
 
 def _system(rule: SigmaRule) -> dict[str, Any]:
-    """The System fields of the first way the rule's logsource is logged (Sysmon first)."""
+    """The System fields of the first way the rule's logsource is logged (Sysmon first), and a
+    Computer name, so that no event is empty (the fixture format needs a field)."""
     selector = LogsourceFilter.for_rule(rule)
-    if selector.selects_all:
-        return {}
-    return {name: _typed(min(values, key=_order)) for name, values in selector.alternatives[0]}
+    found: dict[str, Any] = {"Computer": COMPUTER}
+    for name, values in () if selector.selects_all else selector.alternatives[0]:
+        found[name] = _typed(min(values, key=_order))
+    return found
 
 
 def _order(value: str) -> tuple[int, str]:
@@ -182,8 +186,9 @@ def _typed(value: str) -> Any:
 
 
 def _fresh(event: dict[str, Any], seen: set[str]) -> bool:
+    """A new event, not empty (the fixture format needs at least one field)."""
     key = _key(event)
-    if key in seen:
+    if key in seen or not event:
         return False
     seen.add(key)
     return True

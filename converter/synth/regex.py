@@ -9,10 +9,9 @@ enumerates nothing for ``\\S``, which SigmaHQ patterns use a lot.)
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from re import _constants as C  # Python 3.11+ (the sre_* names are deprecated aliases)
 from re import _parser as sre_parse
+from typing import Any
 
 # Characters tried, in order, where a class or negation leaves a choice.
 _POOL = "aA0 _-x.:/\\Z9\t"

@@ -8,8 +8,9 @@ Tags say what a candidate exercises: ``plain`` (wildcards filled minimally), ``p
 filled with text, so the wildcard is really used), ``case`` (letters of another case: a witness
 unless the value is ``|cased``, then a near miss), ``boundary`` (one character past where the
 value ends or a wildcard starts), ``dash`` (a dash the rule does not allow, e.g. ``/`` for ``-``),
-``misaligned`` (a base64offset variant shifted by one), ``outside`` (just outside a CIDR or
-comparison bound), ``absent`` (the field missing).
+``shifted`` (an expanded variant cut by one character at each end: a base64offset
+misalignment), ``variant`` (one of the values an expansion such as windash produces),
+``outside`` (just outside a CIDR or comparison bound), ``absent`` (the field missing).
 """
 
 from __future__ import annotations
@@ -246,7 +247,7 @@ def _offset(value: SigmaCompareExpression, which: int) -> int | float:
 
 
 def _expansion_witnesses(value: SigmaExpansion) -> list[Candidate]:
-    return [c for variant in value.values for c in witnesses(variant)[:1]]
+    return [("variant", c[1]) for variant in value.values for c in witnesses(variant)[:1]]
 
 
 def _expansion_near_misses(value: SigmaExpansion) -> list[Candidate]:
@@ -254,7 +255,7 @@ def _expansion_near_misses(value: SigmaExpansion) -> list[Candidate]:
     for variant in value.values[:3]:
         text = fill(variant) if isinstance(variant, SigmaString) else ""
         if len(text) > 1:
-            found.append(("misaligned", text[1:-1]))
+            found.append(("shifted", text[1:-1]))
     return found
 
 
