@@ -17,6 +17,7 @@ from sigma.conditions import ConditionNOT
 from sigma.rule import SigmaRule
 from sigma.types import (
     SigmaCasedString,
+    SigmaCIDRExpression,
     SigmaRegularExpression,
     SigmaRegularExpressionFlag,
     SigmaString,
@@ -28,6 +29,8 @@ from converter.logsources import sigma_view
 
 Probe = Callable[[Mapping[str, Any]], "bool | None"]
 
+# A value no rule tests for: the probe for T8 gives it to the fields an event lacks.
+_FILLER = "sigma-parity-absent-field-probe"
 # Lucene's QueryParserBase.addClause turns "a OR NOT b" into +a -b (T10).
 _LUCENE_OR_NOT = re.compile(r"\bOR\s+NOT\b")
 # Where each language treats Sigma's single-character wildcard (T3) differently.
@@ -60,6 +63,7 @@ def label(
         _case,
         _wildcards,
         _regex,
+        _cidr,
     ):
         cause = check(rule, event, target, expected, probe)
         if cause:
@@ -82,9 +86,16 @@ def _audit_names(
     return ""
 
 
-def _missing(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
+def _missing(
+    rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, probe: Probe
+) -> str:
+    """Fields the event lacks, under a negation: the cause where giving them a value that
+    matches nothing flips the target's answer to the expected one."""
     absent = [f for f in detection_fields(rule) if event.get(f) in (None, [])]
-    if absent and _has_negation(rule):
+    if not absent or not _has_negation(rule):
+        return ""
+    filled = {**event, **{f: _FILLER for f in absent}}
+    if probe(filled) is expected:
         return "T8 missing field under negation (" + ", ".join(sorted(absent)) + ")"
     return ""
 
@@ -159,6 +170,13 @@ def _wildcards(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) 
 def _regex(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
     if any(isinstance(v, SigmaRegularExpression) for v in _values(rule)):
         return "T6/T7 regex anchoring or dialect"
+    return ""
+
+
+def _cidr(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
+    """A CIDR range is a range only on an ip-typed field; elsewhere it is a term (or rejected)."""
+    if any(isinstance(v, SigmaCIDRExpression) for v in _values(rule)):
+        return "cidr on a field not mapped as ip"
     return ""
 
 

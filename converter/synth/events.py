@@ -166,6 +166,8 @@ def _candidates(
             yield from (c for c in near_misses(atom.value) if c[1] is not ABSENT)
         yield ("filler", FILLER)
         return
+    if current is not ABSENT:  # the logsource's own value (Channel: System), where it fits
+        yield ("system", current)
     ranked = sorted(trues, key=_anchor_rank)
     options = [_ordered(witnesses(a.value), style) for a in ranked]
     yield from options[0] if len(trues) == 1 else ()

@@ -30,6 +30,11 @@ class Signature:
 
 def _cidr(args: list[Any]) -> bool:
     address, blocks = args[0], args[1:]
+    if isinstance(address, str):  # an unmapped field's value, read as text: parse it
+        try:
+            address = ipaddress.ip_address(address)
+        except ValueError:
+            return False
     return any(address in ipaddress.ip_network(str(b), strict=False) for b in blocks)
 
 
