@@ -23,11 +23,15 @@ class ElasticEqlBackend(RefuseKeywords, EqlBackend):
     )
 
 
+# The parity profile's backend subclasses the one above, so it is imported after it.
+from converter.targets.eql_parity import EqlParityBackend  # noqa: E402
+
 TARGET = Target(
     key="eql",
     engine="eql",
     language="Elasticsearch EQL",
     backend_class=ElasticEqlBackend,
+    parity_class=EqlParityBackend,
     pipelines=ECS_PIPELINES,
     maps_fields=True,
     index_patterns=WINDOWS_INDEXES,

@@ -15,11 +15,15 @@ class ElasticEsqlBackend(RefuseKeywords, ESQLBackend):
     keyword_reason = "ES|QL has no field-less match over all fields of an event"
 
 
+# The parity profile's backend subclasses the one above, so it is imported after it.
+from converter.targets.esql_parity import EsqlParityBackend  # noqa: E402
+
 TARGET = Target(
     key="esql",
     engine="esql",
     language="ES|QL",
     backend_class=ElasticEsqlBackend,
+    parity_class=EsqlParityBackend,
     pipelines=ECS_PIPELINES,
     maps_fields=True,
     index_patterns=WINDOWS_INDEXES,
