@@ -473,12 +473,19 @@ class KibanaKqlBackend(WarningCollector, TextQueryBackend):
     convert_condition_val_num = convert_condition_val_str
 
 
+def _parity_class() -> type[KibanaKqlBackend]:
+    from converter.targets.kql_parity import KqlParityBackend  # it subclasses this module's
+
+    return KqlParityBackend
+
+
 TARGET = Target(
     key="kql",
     takes_schema=True,
     engine="kql",
     language="Kibana Query Language (KQL)",
     backend_class=KibanaKqlBackend,
+    parity_class=_parity_class(),
     pipelines=ECS_PIPELINES,
     maps_fields=True,
     index_patterns=WINDOWS_INDEXES,

@@ -1,0 +1,61 @@
+"""Lucene RegExp bodies for numeric ranges written as text: IPv4 networks and integer bounds.
+
+A keyword field stores numbers and addresses as text, where a query_string range compares
+strings (``"999" > "1000"``, T18) and a CIDR term compares text (T15). Lucene's RegExp has
+numeric intervals instead: ``<n-m>`` matches the decimal numbers n..m, and when n and m have the
+same number of digits it matches exactly that many digits
+(https://lucene.apache.org/core/9_12_0/core/org/apache/lucene/util/automaton/RegExp.html,
+``<n-m>``; Elasticsearch regexp syntax, "Numeric range"). Splitting a range into digit-count
+buckets therefore matches each number in exactly its canonical spelling: no sign for
+non-negative numbers, no leading zeros, as Python's ``ipaddress`` and ``int`` write them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+
+
+def ipv4_regexp(network: ipaddress.IPv4Network) -> str:
+    """The dotted-decimal text of every address in the network (no leading zeros, which
+    Python's ipaddress, and so the oracle, refuses)."""
+    low, high = network.network_address.packed, network.broadcast_address.packed
+    return "\\.".join(_bounded(a, b) for a, b in zip(low, high, strict=True))
+
+
+def integer_regexp(low: float | None, high: float | None) -> str | None:
+    """The canonical decimal text of every integer n with low <= n <= high (None: unbounded);
+    None when there is none."""
+    lo = None if low is None else math.ceil(low)
+    hi = None if high is None else math.floor(high)
+    if lo is not None and hi is not None and lo > hi:
+        return None
+    parts = []
+    if hi is None or hi >= 0:
+        parts.append(_non_negative(max(lo or 0, 0), hi))
+    if lo is None or lo < 0:  # -n for n in [max(1, -hi), -lo]
+        parts.append("-" + _non_negative(max(1, -hi if hi is not None else 1), _neg(lo)))
+    return parts[0] if len(parts) == 1 else "(" + "|".join(parts) + ")"
+
+
+def _neg(value: int | None) -> int | None:
+    return None if value is None else -value
+
+
+def _non_negative(low: int, high: int | None) -> str:
+    """Integers low..high (high None: no upper bound), low >= 0."""
+    if high is not None:
+        return _bounded(low, high)
+    digits = len(str(low))
+    return f"({_bounded(low, 10**digits - 1)}|[1-9][0-9]{{{digits},}})"
+
+
+def _bounded(low: int, high: int) -> str:
+    """Integers low..high (high >= low >= 0), each in its canonical spelling."""
+    if low == high:
+        return str(low)
+    pieces = []
+    for width in range(len(str(low)), len(str(high)) + 1):
+        first, last = max(low, 0 if width == 1 else 10 ** (width - 1)), min(high, 10**width - 1)
+        pieces.append(str(first) if first == last else f"<{first}-{last}>")
+    return pieces[0] if len(pieces) == 1 else "(" + "|".join(pieces) + ")"
