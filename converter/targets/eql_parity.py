@@ -34,7 +34,12 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+)
 from sigma.conversion.state import ConversionState
 from sigma.types import (
     SigmaCasedString,
@@ -42,6 +47,7 @@ from sigma.types import (
     SigmaCompareExpression,
     SigmaExists,
     SigmaExpansion,
+    SigmaNull,
     SigmaRegularExpression,
     SigmaString,
 )
@@ -342,6 +348,15 @@ class EqlParityBackend(FieldPatterns, ParityWarnings, ElasticEqlBackend):
             "|fieldref: EQL cannot compare a field to another field "
             "(eql-syntax 'Limitations for comparisons')"
         )
+
+    def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> Any:
+        """``not f == null`` is ``f != null`` (the stock backend writes the unresolved name)."""
+        arg = cond.args[0]
+        if isinstance(arg, ConditionFieldEqualsValueExpression) and isinstance(
+            arg.value, SigmaNull
+        ):
+            return f"{self._name(self._resolve(arg.field))} != null"
+        return super().convert_condition_not(cond, state)
 
     def convert_condition_field_eq_val_null(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
