@@ -1,4 +1,8 @@
-"""Splunk SPL: pySigma's SplunkBackend with the splunk_windows pipeline for Windows logsources."""
+"""Splunk SPL: pySigma's SplunkBackend with the splunk_windows pipeline for Windows logsources.
+
+The parity profile uses SplunkParityBackend (converter.targets.splunk_parity): the same search,
+widened where SPL cannot be exact, followed by an exact ``| where`` post-filter.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,14 @@ from sigma.backends.splunk.splunk import SplunkBackend
 
 from converter.pipelines import SPLUNK_PIPELINES
 from converter.targets.base import Format, Target, query_format
+from converter.targets.splunk_parity import SplunkParityBackend
 
 TARGET = Target(
     key="splunk",
     engine="spl",
     language="Splunk SPL",
     backend_class=SplunkBackend,
+    parity_class=SplunkParityBackend,
     pipelines=SPLUNK_PIPELINES,
     formats={
         "default": query_format("spl"),
