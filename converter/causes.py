@@ -25,7 +25,7 @@ from sigma.types import (
 )
 
 from converter.fields import detection_fields, detection_items
-from converter.logsources import sigma_view
+from converter.logsources import LogsourceFilter, sigma_view
 
 Probe = Callable[[Mapping[str, Any]], "bool | None"]
 
@@ -55,6 +55,7 @@ def label(
     if target == "lucene" and _LUCENE_OR_NOT.search(query):
         return "T10 Lucene reads 'a OR NOT b' as 'a AND NOT b'"
     for check in (
+        _outside_logsource,
         _audit_names,
         _missing,
         _multivalue,
@@ -62,6 +63,7 @@ def label(
         _cased,
         _case,
         _wildcards,
+        _like_backslash,
         _regex,
         _cidr,
     ):
@@ -71,6 +73,18 @@ def label(
     if assumptions:
         return "assumed: " + ", ".join(sorted(assumptions))
     return "unexplained"
+
+
+def _outside_logsource(
+    rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, probe: Probe
+) -> str:
+    """The target's query adds the logsource's conditions (channel, EventID), the rule's own
+    detection does not: an expected match on an event outside the logsource is missed."""
+    if expected and not LogsourceFilter.for_rule(rule)(event):
+        return (
+            "outside the logsource: the query adds the logsource's conditions, the event fails them"
+        )
+    return ""
 
 
 def _audit_names(
@@ -171,6 +185,14 @@ def _regex(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> s
     if any(isinstance(v, SigmaRegularExpression) for v in _values(rule)):
         return "T6/T7 regex anchoring or dialect"
     return ""
+
+
+def _like_backslash(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
+    """ES|QL LIKE reads a backslash as its escape character; pySigma's ES|QL backend writes a
+    value's backslash once, so ``\\Opera\\*`` turns into ``Opera*`` with a literal star."""
+    strings = [v for v in _values(rule) if isinstance(v, SigmaString)]
+    slashed = any(isinstance(p, str) and "\\" in p for v in strings for p in v.s)
+    return "ES|QL LIKE reads '\\' as an escape" if target == "esql" and slashed else ""
 
 
 def _cidr(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:

@@ -59,7 +59,9 @@ def synthesize(
     rule_id = str(rule.id)
     result = Synthesized(rule_id)
     all_ways = [w for c in rule.detection.parsed_condition for w in ways(c.parsed)]
-    positives = _positives(_covering(all_ways), _system(rule), max(1, max_events * 2 // 3))
+    system = _system(rule)
+    usable = _in_logsource(all_ways, system, LogsourceFilter.for_rule(rule))
+    positives = _positives(_covering(usable), system, max(1, max_events * 2 // 3))
     checked = _checked(positives, oracle, result)
     budget = max_events - len(checked)
     misses = _checked(_near_misses(checked, budget * 4), oracle, result)[:budget]
@@ -70,6 +72,18 @@ def synthesize(
         fallback = _checked(_closest(all_ways, _system(rule)), oracle, result)
         result.events += [_fixture(n, c, rule_id, origin) for n, (c, _) in enumerate(fallback, 1)]
     return result
+
+
+def _in_logsource(found: list[Way], system: dict[str, Any], selector: Any) -> list[Way]:
+    """The ways whose witness stays in the rule's logsource (a rule listing channels of other
+    logsources could never fire on those: the query adds its logsource's conditions); all of
+    them when none does, so that such a rule still gets its events."""
+    inside = []
+    for way in found:
+        change = witness_event(way, "plain", system)
+        if change is not None and selector(change.event):
+            inside.append(way)
+    return inside or found
 
 
 def _unsatisfied(rule: SigmaRule, found: list[Way]) -> str:
