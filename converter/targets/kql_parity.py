@@ -80,7 +80,11 @@ class KqlParityBackend(fields.DistinctWarnings, KibanaKqlBackend):
         return field, self._render_string(field, value, False, fields.negated(cond))
 
     def _target(self, field: str, value: SigmaString, flipped: bool) -> str:
-        """The field a keyword-type value is sent to, warning where case cannot be kept."""
+        """The field a keyword-type value is sent to, warning where case cannot be kept; a
+        text field's keyword multi-field where it has one."""
+        if self.schema.field(field).is_text:
+            cased = isinstance(value, SigmaCasedString)
+            field = fields.keyword_child(self.schema, field, cased) or field
         if not self.schema.field(field).is_keyword or value.s == [WILD]:
             return field
         has_case = fields.string_has_case(value)

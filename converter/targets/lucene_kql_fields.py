@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from sigma.conditions import (
+    ConditionAND,
     ConditionFieldEqualsValueExpression,
     ConditionIdentifier,
     ConditionItem,
     ConditionNOT,
+    ConditionOR,
     ConditionValueExpression,
 )
 from sigma.types import Placeholder, SigmaString, SpecialChars
@@ -98,6 +100,14 @@ class DistinctWarnings(WarningCollector):
             super().warn(cause, direction, message)
 
 
+def keyword_child(schema: Schema, field: str, cased: bool) -> str | None:
+    """A keyword multi-field of a text field (``message.keyword``), which keeps the whole value:
+    one with a normalizer for a case-insensitive value, one without for ``|cased``, else any."""
+    children = [c for c in _children(schema).get(field, ()) if schema.field(c).is_keyword]
+    preferred = [c for c in children if ignores_case(schema, c) != cased]
+    return next(iter(preferred or children), None)
+
+
 # --- negation and direction ------------------------------------------------------------------
 
 
@@ -108,6 +118,21 @@ def from_logsource(cond: Node) -> bool:
     return any(
         isinstance(p, ConditionIdentifier) and p.identifier.startswith("_cond_")
         for p in cond.parent_chain()
+    )
+
+
+_BOOLEAN = (ConditionAND, ConditionOR, ConditionNOT)
+
+
+def logical_parent(cond: Node) -> ConditionItem | None:
+    """The nearest AND, OR or NOT above the node (skipping detections and identifiers)."""
+    return next(
+        (
+            p
+            for p in cond.parent_chain()
+            if isinstance(p, (ConditionAND, ConditionOR, ConditionNOT))
+        ),
+        None,
     )
 
 

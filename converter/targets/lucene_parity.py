@@ -25,7 +25,6 @@ from the whole query; what it cannot approximate raises SigmaFeatureNotSupported
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -42,21 +41,24 @@ from sigma.conditions import (
 from sigma.conversion.state import ConversionState
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.types import (
-    CompareOperators,
     SigmaCasedString,
     SigmaCIDRExpression,
     SigmaCompareExpression,
     SigmaExpansion,
     SigmaRegularExpression,
     SigmaString,
-    SpecialChars,
 )
 
 from converter.schema.ecs import NUMERIC_TYPES
 from converter.schema.model import Schema, ecs_schema
 from converter.targets import lucene_kql_fields as fields
 from converter.targets.lucene_kql_fields import WILD
-from converter.targets.lucene_ranges import integer_regexp, ipv4_regexp
+from converter.targets.lucene_ranges import (
+    comparison_bounds,
+    integer_regexp,
+    ipv4_prefix,
+    ipv4_regexp,
+)
 from converter.targets.regex import Untranslatable, literal_to_lucene, translate
 from converter.targets.regex_superset import NotParsable, requirement
 
@@ -92,28 +94,36 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
 
     # Negation (T10)
 
-    def _negative(self, cond: fields.Node, expr: Any) -> str:
+    def _negative(self, cond: fields.Node, expr: Any, grouped: bool) -> str:
         """A negative clause stands alone only inside an AND (``a AND NOT b`` is ``+a -b``);
-        anywhere else it gets an explicit match-all to subtract from."""
-        if isinstance(cond.parent, ConditionAND):
+        anywhere else it subtracts from an explicit match-all, in parentheses unless its parent
+        puts them there (``grouped``) or it is the whole query."""
+        parent = fields.logical_parent(cond)
+        if isinstance(parent, ConditionAND):
             return str(expr)
+        if grouped or parent is None:
+            return f"{MATCH_ALL} AND {expr}"
         return f"({MATCH_ALL} AND {expr})"
 
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> Any:
+        """NOT nodes are grouped by every parent (pySigma's parenthesize)."""
         expr = super().convert_condition_not(cond, state)
         if isinstance(expr, str) and expr.startswith(self.not_token + self.token_separator):
-            return self._negative(cond, expr)
+            return self._negative(cond, expr, grouped=True)
         return expr  # NOT null: `_exists_:f`, a positive clause
 
     def convert_condition_field_eq_val_null(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        return self._negative(cond, super().convert_condition_field_eq_val_null(cond, state))
+        """LuceneBackend groups null leaves inside AND and OR (its compare_precedence)."""
+        expr = super().convert_condition_field_eq_val_null(cond, state)
+        return self._negative(cond, expr, grouped=True)
 
     def convert_condition_field_not_exists(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        return self._negative(cond, super().convert_condition_field_not_exists(cond, state))
+        expr = super().convert_condition_field_not_exists(cond, state)
+        return self._negative(cond, expr, grouped=False)
 
     # Strings
 
@@ -158,7 +168,13 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
         if value.s == [WILD]:
             return self._clause(field, "*")  # exists, on every field type
         if spec.is_text:
-            return self._text(field, value, flipped)
+            cased = isinstance(value, SigmaCasedString)
+            child = fields.keyword_child(self.schema, field, cased)
+            return (
+                self._text(field, value, flipped)
+                if child is None
+                else self._string(child, value, flipped)
+            )
         if not spec.is_keyword:
             return self._typed(field, value, flipped)
         if isinstance(value, SigmaCasedString):
@@ -205,7 +221,7 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
         on ip fields are CIDRs; other patterns and unparsable values find nothing (query_string
         is lenient), a subset of the rule's matches."""
         kind = self.schema.field(field).type
-        network = _ipv4_prefix(value) if kind == "ip" else None
+        network = ipv4_prefix(value) if kind == "ip" else None
         if network is not None:
             return self._clause(field, network.replace("/", "\\/"))
         if not value.contains_special() and _parses(kind, str(value)):
@@ -247,6 +263,9 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
         assert isinstance(value, SigmaRegularExpression)
         field, pattern, flags = cond.field, str(value.regexp), value.flags
         spec = self.schema.field(field)
+        if spec.is_text:
+            field = fields.keyword_child(self.schema, field, cased=True) or field
+            spec = self.schema.field(field)
         target = fields.cased_variant(self.schema, field)
         if spec.is_text or not spec.is_keyword or target is None:
             return self._required(cond, f"{field} is {spec.type}: regexps match single tokens")
@@ -337,7 +356,7 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
         spec = self.schema.field(cond.field)
         if not spec.is_keyword:
             return super().convert_condition_field_compare_op_val(cond, state)
-        body = integer_regexp(*_bounds(value))
+        body = integer_regexp(*comparison_bounds(value))
         if body is None:
             raise unsupported(f"{cond.field}: no integer satisfies {value.op.name} {value.number}")
         direction = fields.direction(matches_more=False, flipped=fields.negated(cond))
@@ -388,21 +407,6 @@ def _parses(kind: str, text: str) -> bool:
     return kind == "date"
 
 
-def _bounds(value: SigmaCompareExpression) -> tuple[float | None, float | None]:
-    """(low, high) of the integers a comparison accepts, inclusive; strict bounds move by one
-    (the integers above 4.5 start at 5, above 4 at 5 too)."""
-    limit = value.number.number
-    assert isinstance(limit, (int, float))
-    op = value.op
-    if op == CompareOperators.GT:
-        return (math.floor(limit) + 1, None)
-    if op == CompareOperators.GTE:
-        return (limit, None)
-    if op == CompareOperators.LT:
-        return (None, math.ceil(limit) - 1)
-    return (None, limit)
-
-
 def _string(cond: ConditionFieldEqualsValueExpression) -> SigmaString:
     assert isinstance(cond.value, SigmaString)
     return cond.value
@@ -411,20 +415,3 @@ def _string(cond: ConditionFieldEqualsValueExpression) -> SigmaString:
 def _phrase(text: str) -> str:
     """A quoted query_string phrase: one term on keyword fields, ``*``/``?`` literal."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _ipv4_prefix(value: SigmaString) -> str | None:
-    """``10.*`` / ``192.168.*``: the CIDR network of whole-octet IPv4 prefixes (exact)."""
-    parts = value.s
-    if len(parts) != 2 or parts[1] != SpecialChars.WILDCARD_MULTI or not isinstance(parts[0], str):
-        return None
-    octets = parts[0].split(".")
-    if octets[-1] != "" or not 1 < len(octets) <= 4:
-        return None
-    try:
-        network = ipaddress.IPv4Network(
-            ".".join(octets[:-1] + ["0"] * (5 - len(octets))) + f"/{8 * (len(octets) - 1)}"
-        )
-    except ValueError:
-        return None
-    return str(network)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import ipaddress
 import math
 
+from sigma.types import CompareOperators, SigmaCompareExpression, SigmaString, SpecialChars
+
 
 def ipv4_regexp(network: ipaddress.IPv4Network) -> str:
     """The dotted-decimal text of every address in the network (no leading zeros, which
@@ -59,3 +61,35 @@ def _bounded(low: int, high: int) -> str:
         first, last = max(low, 0 if width == 1 else 10 ** (width - 1)), min(high, 10**width - 1)
         pieces.append(str(first) if first == last else f"<{first}-{last}>")
     return pieces[0] if len(pieces) == 1 else "(" + "|".join(pieces) + ")"
+
+
+def comparison_bounds(value: SigmaCompareExpression) -> tuple[float | None, float | None]:
+    """(low, high) of the integers a comparison accepts, inclusive; strict bounds move by one
+    (the integers above 4.5 start at 5, above 4 at 5 too)."""
+    limit = value.number.number
+    assert isinstance(limit, (int, float))
+    op = value.op
+    if op == CompareOperators.GT:
+        return (math.floor(limit) + 1, None)
+    if op == CompareOperators.GTE:
+        return (limit, None)
+    if op == CompareOperators.LT:
+        return (None, math.ceil(limit) - 1)
+    return (None, limit)
+
+
+def ipv4_prefix(value: SigmaString) -> str | None:
+    """``10.*`` / ``192.168.*``: the CIDR network of whole-octet IPv4 prefixes (exact)."""
+    parts = value.s
+    if len(parts) != 2 or parts[1] != SpecialChars.WILDCARD_MULTI or not isinstance(parts[0], str):
+        return None
+    octets = parts[0].split(".")
+    if octets[-1] != "" or not 1 < len(octets) <= 4:
+        return None
+    try:
+        network = ipaddress.IPv4Network(
+            ".".join(octets[:-1] + ["0"] * (5 - len(octets))) + f"/{8 * (len(octets) - 1)}"
+        )
+    except ValueError:
+        return None
+    return str(network)

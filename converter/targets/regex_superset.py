@@ -75,35 +75,36 @@ class _Walker:
         """All-of: the literal runs of the sequence and what its sub-structures need."""
         needs: list[str | Need] = []
         run: list[str] = []
-        for op, av in items:
-            if str(op) == "LITERAL":
-                run.append(chr(av))
-                continue
-            _flush(run, needs)
-            needs.extend(self.item(str(op), av))
+        self._walk(items, run, needs)
         _flush(run, needs)
         return _all_of(needs)
 
-    def item(self, op: str, av: Any) -> list[str | Need]:
-        if op == "SUBPATTERN":
-            _group, add_flags, _del_flags, sub = av
-            self.scoped_ignorecase |= bool(add_flags & re.IGNORECASE)
-            return self._nonempty(self.sequence(list(sub)))
-        if op == "ATOMIC_GROUP":
-            return self._nonempty(self.sequence(list(av)))
-        if op in _REPEATS:
-            low, _high, sub = av
-            return self._nonempty(self.sequence(list(sub))) if low >= 1 else []
-        if op == "BRANCH":
-            alternatives = [self.sequence(list(alt)) for alt in av[1]]
-            if any(a.trivial for a in alternatives):
-                return []  # one alternative needs nothing, so the choice needs nothing
-            return [Need(tuple(_single(a) for a in alternatives), any_of=True)]
-        return []  # classes, ., anchors, lookaround, backreferences: no literal
+    def _walk(self, items: list[tuple[Any, Any]], run: list[str], needs: list[str | Need]) -> None:
+        """Literals extend the current run; groups and the first occurrence of a required
+        repeat continue it (they are adjacent); anything else ends it."""
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                run.append(chr(av))
+            elif name == "SUBPATTERN":
+                self.scoped_ignorecase |= bool(av[1] & re.IGNORECASE)
+                self._walk(list(av[3]), run, needs)
+            elif name == "ATOMIC_GROUP":
+                self._walk(list(av), run, needs)
+            elif name in _REPEATS and av[0] >= 1:
+                self._walk(list(av[2]), run, needs)
+                if (av[0], av[1]) != (1, 1):  # more occurrences may follow the first
+                    _flush(run, needs)
+            else:
+                _flush(run, needs)
+                needs.extend(self._branch(av) if name == "BRANCH" else [])
 
-    @staticmethod
-    def _nonempty(need: Need) -> list[str | Need]:
-        return [] if need.trivial else [_single(need)]
+    def _branch(self, av: Any) -> list[str | Need]:
+        """One of the alternatives: nothing is certain if one of them needs nothing."""
+        alternatives = [self.sequence(list(alt)) for alt in av[1]]
+        if any(a.trivial for a in alternatives):
+            return []
+        return [Need(tuple(_single(a) for a in alternatives), any_of=True)]
 
 
 def _flush(run: list[str], needs: list[str | Need]) -> None:
