@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from sigma.conditions import ConditionNOT
@@ -63,16 +64,16 @@ def label(
         _cased,
         _case,
         _wildcards,
-        _like_backslash,
+        partial(_like_backslash, query),
         _regex,
-        _cidr,
+        _absent_under_negation,
     ):
         cause = check(rule, event, target, expected, probe)
         if cause:
             return cause
     if assumptions:
         return "assumed: " + ", ".join(sorted(assumptions))
-    return "unexplained"
+    return _cidr(rule, event, target) or "unexplained"
 
 
 def _outside_logsource(
@@ -110,6 +111,15 @@ def _missing(
         return ""
     filled = {**event, **{f: _FILLER for f in absent}}
     if probe(filled) is expected:
+        return "T8 missing field under negation (" + ", ".join(sorted(absent)) + ")"
+    return ""
+
+
+def _absent_under_negation(rule: SigmaRule, event: Mapping[str, Any], *_: Any) -> str:
+    """T8 when no probe could show it (a filler value the field's type refuses, e.g. an ip)
+    and nothing else explains the answer."""
+    absent = [f for f in detection_fields(rule) if event.get(f) in (None, [])]
+    if absent and _has_negation(rule):
         return "T8 missing field under negation (" + ", ".join(sorted(absent)) + ")"
     return ""
 
@@ -187,12 +197,18 @@ def _regex(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> s
     return ""
 
 
-def _like_backslash(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
+# An ES|QL LIKE pattern (a string literal) holding a backslash: a written "\\\\".
+_ESQL_LIKE_BACKSLASH = re.compile(r'\blike\s*\(?\s*"(?:[^"\\]|\\.)*?\\\\', re.IGNORECASE)
+
+
+def _like_backslash(
+    query: str, rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any
+) -> str:
     """ES|QL LIKE reads a backslash as its escape character; pySigma's ES|QL backend writes a
     value's backslash once, so ``\\Opera\\*`` turns into ``Opera*`` with a literal star."""
-    strings = [v for v in _values(rule) if isinstance(v, SigmaString)]
-    slashed = any(isinstance(p, str) and "\\" in p for v in strings for p in v.s)
-    return "ES|QL LIKE reads '\\' as an escape" if target == "esql" and slashed else ""
+    if target == "esql" and _ESQL_LIKE_BACKSLASH.search(query):
+        return "ES|QL LIKE reads '\\' as an escape"
+    return ""
 
 
 def _cidr(rule: SigmaRule, event: Mapping[str, Any], target: str, *_: Any) -> str:
