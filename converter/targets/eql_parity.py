@@ -72,6 +72,7 @@ from converter.targets.parity_values import (
     literal_wildcards,
     negated,
     parts_of,
+    prefix_warning,
     regex_body,
     resolve,
     unsupported,
@@ -270,6 +271,7 @@ class EqlParityBackend(FieldPatterns, ParityWarnings, ElasticEqlBackend):
             network = ipv4_prefix_cidr(parts_of(value)) if isinstance(value, SigmaString) else None
             if network is not None:
                 networks.append(eql_string(network))
+                self.warn_missed(cond, *prefix_warning(field.name, value))
             elif text is not None and is_ip(text):
                 addresses.append(eql_string(text))
             else:

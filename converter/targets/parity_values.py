@@ -227,6 +227,16 @@ def ipv4_prefix_cidr(parts: Sequence[Part]) -> str | None:
     return ".".join(octets + ["0"] * (4 - len(octets))) + f"/{8 * len(octets)}"
 
 
+def prefix_warning(field: str, value: Any) -> tuple[str, str]:
+    """The cause and message for a prefix matched as a network: exact over the addresses an ip
+    field indexes, but Sigma's pattern also matches text that is no address (``127.``), which
+    an ip field cannot hold (mapping-reference/ip.md; ignore_malformed)."""
+    return (
+        "T15 ip field holds only addresses",
+        f"{field}: {value} as a network; text that is no address cannot be indexed there",
+    )
+
+
 def cidr_regex(network: Network) -> str | None:
     """A Lucene RegExp body matching exactly the dotted-decimal texts Python's ip_address parses
     to an address of an IPv4 ``network`` (no leading zeros); None for IPv6, whose text has many
@@ -298,9 +308,11 @@ def regex_body(
     cond: ConditionFieldEqualsValueExpression,
     value: SigmaRegularExpression,
 ) -> str:
-    """The Lucene RegExp body for a Sigma ``|re`` value, case folded as Python folds it."""
+    """The Lucene RegExp body for a Sigma ``|re`` value, case folded as Python folds it.
+    Constructs Lucene lacks (lookaround, ``\\b``, backreferences) are widened: a superset,
+    declared as an over-match; ``\\d``/``\\w`` are ASCII in Lucene: a subset."""
     try:
-        translation = translate(str(value.regexp), value.flags, fold_case=True)
+        translation = translate(str(value.regexp), value.flags, fold_case=True, approximate=True)
     except Untranslatable as e:
         raise unsupported(f"|re on {cond.field}: {e}") from e
     for reason in translation.inexact:
