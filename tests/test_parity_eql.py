@@ -41,6 +41,7 @@ SCHEMA = Schema(
         "d": FieldSpec("d", "date"),
         "z.a.path": FieldSpec("z.a.path", "keyword"),
         "z.b.path": FieldSpec("z.b.path", "keyword"),
+        "z.c.path": FieldSpec("z.c.path", "ip"),  # cannot hold the pattern rows' values
     },
     "test",
 )
@@ -129,6 +130,12 @@ QUERIES = [
     pytest.param({"f.and": "x"}, '?f.`and` : "x"', [], id="keyword-segment"),
     pytest.param(
         {"z.*.path": "x"}, '(z.a.path : "x" or z.b.path : "x")', [], id="field-name-pattern"
+    ),
+    pytest.param(
+        {"z.*.path": "10.1.2.3"},
+        '(z.a.path : "10.1.2.3" or z.b.path : "10.1.2.3" or z.c.path == "10.1.2.3")',
+        [],
+        id="field-name-pattern-each-type",
     ),
     # presence
     pytest.param({"k|exists": True}, "k != null", [], id="exists"),

@@ -40,6 +40,7 @@ SCHEMA = Schema(
         "event.category": FieldSpec("event.category", "keyword"),
         "z.a.path": FieldSpec("z.a.path", "keyword"),
         "z.b.path": FieldSpec("z.b.path", "keyword"),
+        "z.c.path": FieldSpec("z.c.path", "ip"),  # cannot hold the pattern rows' values
     },
     "test",
 )
@@ -139,6 +140,12 @@ QUERIES = [
         'TO_LOWER(event.category) == "process"',
         UNDER,
         id="multi-valued-field",
+    ),
+    pytest.param(
+        {"z.*.path": "10.1.2.3"},
+        '(z.a.path == "10.1.2.3" or z.b.path == "10.1.2.3" or z.c.path == "10.1.2.3")',
+        [],
+        id="field-name-pattern-each-type",
     ),
     # presence
     pytest.param({"k|exists": True}, "k is not null", [], id="exists"),

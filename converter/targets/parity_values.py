@@ -31,6 +31,7 @@ from sigma.types import (
     SpecialChars,
 )
 
+from converter.results import ConversionWarning
 from converter.schema.model import FieldSpec, Schema
 from converter.targets.base import WarningCollector
 from converter.targets.regex import Untranslatable, literal_to_lucene, translate
@@ -111,6 +112,7 @@ class FieldPatterns:
 
     schema: Schema
     target_name: ClassVar[str]
+    conversion_warnings: list[ConversionWarning]
 
     def convert_condition_field_eq_val(
         self, cond: ConditionFieldEqualsValueExpression, state: Any
@@ -121,12 +123,22 @@ class FieldPatterns:
         names = pattern_fields(self.schema, cond.field)
         if not names:
             raise unsupported(f"{cond.field} names no field of the schema")
-        out = []
+        out, skipped = [], []
+        if not hasattr(self, "conversion_warnings"):
+            self.conversion_warnings = []
         for name in names:
             leaf = ConditionFieldEqualsValueExpression(name, cond.value)
             leaf.parent = cond.parent  # same enclosing nots: same polarity
-            out.append(convert(leaf, state))
-        out = [o for o in out if o != "false"] or ["false"]  # fields whose type cannot hold it
+            before = list(self.conversion_warnings)
+            expr = convert(leaf, state)
+            if expr == "false":  # a field whose type cannot hold the value: not one the rule's
+                skipped += self.conversion_warnings[len(before) :]  # field stands for, if any is
+                self.conversion_warnings = before
+            else:
+                out.append(expr)
+        if not out:
+            self.conversion_warnings += skipped
+            return "false"
         return out[0] if len(out) == 1 else "(" + " or ".join(out) + ")"
 
 
