@@ -107,6 +107,13 @@ _KEYWORDS = frozenset(
 )
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _COMPARE = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
+# Value group -> (operator for one value, operator for a list): SYNTAX "Lookup operators".
+_OPERATORS = {
+    ":": (":", ":"),
+    "in": ("==", "in"),
+    "like": ("like", "like"),
+    "regex": ("regex", "regex"),
+}
 
 
 def eql_string(text: str) -> str:
@@ -243,13 +250,7 @@ class EqlParityBackend(FieldPatterns, ParityWarnings, ElasticEqlBackend):
             else:
                 groups["like"].append(eql_string(_wildcard_text(parts)))
         name = self._name(field)
-        lists = {":": ":", "in": "in", "like": "like", "regex": "regex"}
-        singles = {":": ":", "in": "==", "like": "like", "regex": "regex"}
-        return [
-            _one_or_list(name, singles[op], lists[op], items)
-            for op, items in groups.items()
-            if items
-        ]
+        return [_one_or_list(name, *_OPERATORS[op], items) for op, items in groups.items() if items]
 
     def _numbers(self, cond: Any, field: Resolved, values: Sequence[Any]) -> list[str]:
         numbers = []
