@@ -154,21 +154,30 @@ def _case(
     rule: SigmaRule, event: Mapping[str, Any], target: str, expected: bool, probe: Probe
 ) -> str:
     fields = detection_fields(rule) or set(event)
-    for recase in (_rule_casing(rule), str.lower, str.upper):
+    spelling = {f: _rule_casing(rule, f) for f in fields}
+    recasings: list[Callable[[str, str], str]] = [
+        lambda field, value: spelling.get(field, str)(value),
+        lambda field, value: value.lower(),
+        lambda field, value: value.upper(),
+    ]
+    for recase in recasings:
         variant = {
-            k: recase(v) if k in fields and isinstance(v, str) else v for k, v in event.items()
+            k: recase(k, v) if k in fields and isinstance(v, str) else v for k, v in event.items()
         }
         if variant != dict(event) and probe(variant) is expected:
             return "T1 case"
     return ""
 
 
-def _rule_casing(rule: SigmaRule) -> Callable[[str], str]:
-    """Re-case every literal of the rule found in a value to the rule's own spelling."""
+def _rule_casing(rule: SigmaRule, field: str) -> Callable[[str], str]:
+    """Re-case every literal the rule tests ``field`` with, found in a value, to the rule's
+    own spelling (per field: two fields may spell one word differently)."""
     literals = sorted(
         {
             p
-            for v in _values(rule)
+            for item in detection_items(rule)
+            if item.field == field
+            for v in item.value
             if isinstance(v, SigmaString)
             for p in v.s
             if isinstance(p, str) and p.strip()

@@ -88,7 +88,10 @@ def fill(value: SigmaString, many: str = "", one: str = ONE_CHAR) -> str:
 
 def _string_witnesses(value: SigmaString) -> list[Candidate]:
     plain = fill(value)
-    found = [("plain", plain), ("padded", fill(value, PADDING))]
+    # An empty value is kept out: whether Splunk's f="*" finds f="" is an open point of the
+    # SPL model (docs/engines.md, spl-empty-value), and fixtures stay off open points.
+    found = [("plain", plain)] if plain else []
+    found.append(("padded", fill(value, PADDING)))
     if not isinstance(value, SigmaCasedString) and plain.swapcase() != plain:
         found.append(("case", fill(value, PADDING).swapcase()))
     return found
