@@ -172,8 +172,13 @@ def text_list(value: Any) -> list[str]:
 
 
 def fallback_rule_id(stem: str, title: str) -> str:
-    """A stable id for a rule without one, so that re-importing it still updates it."""
-    return str(uuid.uuid5(_FALLBACK_NAMESPACE, f"{stem}/{title}"))
+    """A stable id for a rule without one, so that re-importing it still updates it.
+
+    A file name that is not UTF-8 reaches Python with surrogate escapes (PEP 383), which uuid5
+    cannot encode; they are hashed as backslash escapes, which leaves every other id unchanged.
+    """
+    name = f"{stem}/{title}".encode("utf-8", "backslashreplace").decode("utf-8")
+    return str(uuid.uuid5(_FALLBACK_NAMESPACE, name))
 
 
 def stanza_name(title: str) -> str:

@@ -23,6 +23,11 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
 
 RULE_SUFFIXES = (".yml", ".yaml")
 
+# Most nodes a rule document may have once its YAML aliases are expanded. The largest SigmaHQ rule
+# has ~4,500; the bound only stops alias bombs ("billion laughs": a few hundred bytes of nested
+# aliases that expand to 10**9 values and exhaust memory wherever the document is walked).
+MAX_NODES = 1_000_000
+
 
 @dataclass
 class RuleSource:
@@ -87,17 +92,69 @@ def _parse(path: Path, data: bytes) -> list[dict[str, Any]]:
     except UnicodeDecodeError as e:
         bad_line = data[: e.start].count(b"\n") + 1
         raise RuleLoadError(f"not UTF-8 text (byte {e.start})", path, bad_line) from e
-    try:
-        docs = [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line: int | None = mark.line + 1 if mark is not None else None
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise RuleLoadError(f"invalid YAML: {problem}", path, line) from e
+    docs = _load_yaml(path, text)
     if not docs:
         raise RuleLoadError("empty file: no Sigma rule in it", path)
     for index, doc in enumerate(docs, 1):
         if not isinstance(doc, dict):
             kind = type(doc).__name__
             raise RuleLoadError(f"YAML document {index} is a {kind}, not a Sigma rule", path)
+        size = expanded_size(doc)
+        if size < 0:
+            raise RuleLoadError(f"YAML document {index} contains itself (recursive alias)", path)
+        if size > MAX_NODES:
+            message = f"YAML document {index} expands to more than {MAX_NODES:,} YAML nodes"
+            raise RuleLoadError(message + " (nested aliases?)", path)
     return docs
+
+
+def _load_yaml(path: Path, text: str) -> list[Any]:
+    try:
+        return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line: int | None = mark.line + 1 if mark is not None else None
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise RuleLoadError(f"invalid YAML: {problem}", path, line) from e
+    except ValueError as e:  # an integer longer than int() accepts (sys.get_int_max_str_digits)
+        raise RuleLoadError(f"invalid YAML: {str(e).split(':')[0]}", path) from e
+    except RecursionError as e:  # the pure-Python loader on deep nesting (libyaml stops first)
+        raise RuleLoadError("invalid YAML: nested too deeply", path) from e
+
+
+def expanded_size(doc: Any) -> int:
+    """How many nodes ``doc`` has with every alias expanded; -1 if it contains itself.
+
+    An alias is the same Python object in every place it is used, so each container is sized
+    once (memoised by identity): the cost is that of the file, not of its expansion. The walk is
+    iterative, since YAML nesting may be deeper than Python's recursion limit. Sizes stop growing
+    just past ``MAX_NODES``.
+    """
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()  # containers whose children are still being sized: the current path
+    stack: list[tuple[Any, bool]] = [(doc, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _children(node)
+        key = id(node)
+        if children is None or (key in sizes and not children_done):
+            continue
+        if children_done:
+            open_.discard(key)
+            total = 1 + sum(sizes.get(id(child), 1) for child in children)
+            sizes[key] = min(total, MAX_NODES + 1)
+        elif key in open_:
+            return -1
+        else:
+            open_.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+    return sizes.get(id(doc), 1)
+
+
+def _children(node: Any) -> list[Any] | None:
+    if isinstance(node, dict):
+        return [item for pair in node.items() for item in pair]
+    if isinstance(node, list):
+        return node
+    return None

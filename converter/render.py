@@ -65,14 +65,19 @@ def conf_value(value: Any) -> str:
     * A line that ends with a backslash continues on the next line, so each line break of the
       value is written as ``\\`` + line break (and a value line that itself ends with a
       backslash keeps it: the last backslash of a physical line is the continuation marker).
-    * A value whose last character is a backslash gets one trailing space, so that the
-      backslash is not read as a continuation; the reader drops trailing whitespace.
-    * Consequently a value cannot carry leading or trailing whitespace: both are trimmed.
-      CR LF and lone CR count as line breaks (written as LF).
+    * The reader drops a value's trailing whitespace, line breaks included, so a value cannot
+      carry leading or trailing whitespace: both are trimmed. CR LF and lone CR count as line
+      breaks (written as LF).
+    * A value whose last character is a backslash is followed by a continuation backslash and
+      an empty line: the continued value ends in a line break, which the reader drops. Splunk's
+      own files write a kept backslash before a continuation this way (searchbnf.conf:
+      ``\\p\\\\`` at line ends). user-seed.conf.spec suggests a trailing space instead, but
+      Splunk AppInspect's .conf parser treats backslash + whitespace at a line end as a
+      continuation too, and would then read the next setting into this value.
     """
     lines = str(value).replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
     encoded = "\\\n".join(lines)
-    return encoded + " " if encoded.endswith("\\") else encoded
+    return encoded + "\\\n" if encoded.endswith("\\") else encoded
 
 
 @lru_cache(maxsize=1)

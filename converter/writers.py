@@ -22,11 +22,18 @@ from converter.targets.base import Format, Target
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    The only text UTF-8 cannot encode is a lone surrogate, which reaches us only from a file name
+    that is not UTF-8 (PEP 383); it is written as a backslash escape, which JSON and Python read
+    back as the same character, instead of failing the whole run.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        with os.fdopen(
+            fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n"
+        ) as handle:
             handle.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -162,7 +169,8 @@ def _cell(text: str) -> str:
 def report_json(results: list[RuleResult], targets: Sequence[str]) -> str:
     """The --json-report document of DESIGN.md."""
     summary: dict[str, Any] = {
-        "rules": len({(str(r.path), r.rule_id, r.title) for r in results}),
+        # str(): a rule that failed to load may carry the title as written (a list, say)
+        "rules": len({(str(r.path), str(r.rule_id), str(r.title)) for r in results}),
         "targets": list(targets),
         "by_target": {
             key: _status_counts(r for r in results if r.target == key) for key in targets

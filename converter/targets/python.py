@@ -181,8 +181,11 @@ class PythonPredicateBackend(TextQueryBackend):
         return py_literal(glob(s))
 
     def convert_value_re(self, r: SigmaRegularExpression, state: ConversionState) -> str:
-        """Regular expressions are passed verbatim (flags separately) and compiled by Python re."""
-        if r.contains_placeholder():
+        """Regular expressions are passed verbatim (flags separately) and compiled by Python re.
+
+        pySigma keeps a non-string ``|re`` value (``|re: 5``) as is, without a placeholder
+        check of its own; its text is the pattern, as the other backends write it."""
+        if isinstance(r.regexp, SigmaString) and r.contains_placeholder():
             raise unsupported("unresolved placeholder in a regular expression")
         return py_literal(str(r.regexp))
 
