@@ -1,4 +1,4 @@
-"""Lucene RegExp bodies for numeric ranges written as text: IPv4 networks and integer bounds.
+"""Numeric ranges for the Lucene parity backend: IPv4 networks and integer bounds as text.
 
 A keyword field stores numbers and addresses as text, where a query_string range compares
 strings (``"999" > "1000"``, T18) and a CIDR term compares text (T15). Lucene's RegExp has
@@ -8,6 +8,10 @@ same number of digits it matches exactly that many digits
 ``<n-m>``; Elasticsearch regexp syntax, "Numeric range"). Splitting a range into digit-count
 buckets therefore matches each number in exactly its canonical spelling: no sign for
 non-negative numbers, no leading zeros, as Python's ``ipaddress`` and ``int`` write them.
+
+Also here: the integer bounds of a Sigma comparison, and the network a whole-octet IPv4 prefix
+(``10.*``) names, which an ip field takes as a CIDR term (exact for every value an ip field can
+hold: the text of an IPv4 address starts with ``10.`` exactly when it lies in 10.0.0.0/8).
 """
 
 from __future__ import annotations
@@ -79,7 +83,7 @@ def comparison_bounds(value: SigmaCompareExpression) -> tuple[float | None, floa
 
 
 def ipv4_prefix(value: SigmaString) -> str | None:
-    """``10.*`` / ``192.168.*``: the CIDR network of whole-octet IPv4 prefixes (exact)."""
+    """``10.*`` / ``192.168.*``: the CIDR network of a whole-octet IPv4 prefix, else None."""
     parts = value.s
     if len(parts) != 2 or parts[1] != SpecialChars.WILDCARD_MULTI or not isinstance(parts[0], str):
         return None
