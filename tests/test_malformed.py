@@ -236,6 +236,7 @@ def test_convert_exit_code_and_no_traceback(convert_all: Outcome) -> None:
     assert convert_all.returncode == 1, convert_all.stderr[-2000:]
     assert "Traceback" not in convert_all.stderr + convert_all.stdout
     assert "sigma-parity: internal error" not in convert_all.stderr  # the run itself went on
+    assert not (convert_all.rules.parent / "malformed-canary.txt").exists()  # python_tag.yml
 
 
 @pytest.mark.parametrize("case", BATCH, ids=[c.file for c in BATCH])
