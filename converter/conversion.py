@@ -12,6 +12,7 @@ import re
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -114,9 +115,13 @@ class Converter:
             error = source.error
             return [_failed(source, key, "error", error.message, error.line) for key in keys]
         by_target: dict[str, list[RuleResult]] = {key: [] for key in keys}
-        for group in _groups([TARGETS[key] for key in keys]):
-            for result in self._convert_group(source, group):
-                by_target[result.target].append(result)
+        try:
+            for group in _groups([TARGETS[key] for key in keys]):
+                for result in self._convert_group(source, group):
+                    by_target[result.target].append(result)
+        except Exception as e:  # a bug (ours or pySigma's) fails this file, never the batch
+            detail = _message(e)
+            return [_failed(source, key, "error", f"internal error: {detail}") for key in keys]
         results = [result for key in keys for result in by_target[key]]
         return [_strict(r) for r in results] if self.settings.strict else results
 
@@ -125,6 +130,10 @@ class Converter:
             collection = SigmaCollection.from_dicts(source.documents, collect_errors=True)
         except SigmaError as e:  # collection-level problems (e.g. a dangling reference)
             return [_failed(source, t.key, "error", _message(e)) for t in group]
+        except Exception as e:  # pySigma fails on some malformed rules (id: 12345, a numeric
+            # field name, an unknown correlation type) with a bare AttributeError and the like
+            message = f"pySigma cannot read this rule: {_message(e)}"
+            return [_failed(source, t.key, "error", message) for t in group]
         rules = [r for r in collection.rules if not isinstance(r, SigmaFilter)]
         if not rules:
             return [_failed(source, t.key, "unsupported", _FILTER_ONLY) for t in group]
@@ -296,19 +305,23 @@ def _run_backend(backend: Backend, rule: ParsedRule) -> list[Any]:
 def _result(source: RuleSource, key: str, rule: ParsedRule) -> RuleResult:
     meta = {k: getattr(rule, k, None) for k in _META_KEYS}
     meta["tags"] = [str(t) for t in (rule.tags or [])]
-    meta["level"] = rule.level.name.lower() if rule.level is not None else ""
-    meta["status"] = rule.status.name.lower() if rule.status is not None else ""
+    meta["level"] = _enum_name(rule.level)  # an invalid one stays unset; pySigma reports it
+    meta["status"] = _enum_name(rule.status)
     for k in ("date", "modified"):
         meta[k] = str(meta[k]) if meta[k] else ""
     return RuleResult(
         source.path,
         source.stem,
         str(rule.id) if rule.id else None,
-        rule.title or "",
+        rule.title if isinstance(rule.title, str) else "",
         key,
         "converted",
         meta=meta,
     )
+
+
+def _enum_name(value: object) -> str:
+    return value.name.lower() if isinstance(value, Enum) else ""
 
 
 def _failed(

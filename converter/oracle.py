@@ -428,6 +428,8 @@ def _user_regex(value: SigmaRegularExpression) -> re.Pattern[str]:
 
 
 def _check_placeholders(value: SigmaString) -> None:
+    if not isinstance(value, SigmaString):  # |re: 5 keeps the number; it has no placeholders
+        return
     names = [f"%{part.name}%" for part in value.s if isinstance(part, Placeholder)]
     if names:
         raise NotEvaluable(

@@ -87,6 +87,13 @@ class Report:
         return bool(self.problems) or any(o.verdict in ("diverge", "error") for o in self.outcomes)
 
 
+def _parsed(source: RuleSource) -> list[Any]:
+    try:
+        return list(SigmaCollection.from_dicts(source.documents, collect_errors=True).rules)
+    except Exception:  # convert_source has already reported it, one result per target
+        return []
+
+
 class Harness:
     """Loads rules once, then checks events against them."""
 
@@ -111,24 +118,32 @@ class Harness:
 
     def _load_source(self, source: RuleSource) -> None:
         results = self.converter.convert_source(source)
-        collection = SigmaCollection.from_dicts(source.documents, collect_errors=True)
-        for rule in collection.rules:
+        for rule in _parsed(source):
             if not isinstance(rule, SigmaRule) or rule.errors or rule.id is None:
                 continue
             mine = {r.target: r for r in results if r.rule_id == str(rule.id)}
-            if len(mine) != len(self.targets):
-                continue
-            try:
-                oracle = Oracle.from_rule(self._as_written(rule))
-            except ConverterError as e:
-                self.report.problems.append(f"{source.path}: oracle: {e.message}")
-                continue
-            self.rules[str(rule.id)] = CheckedRule(
-                rule, oracle, mine, self._compile(mine), frozenset(detection_fields(rule))
-            )
+            if len(mine) != len(self.targets) or all(r.status == "error" for r in mine.values()):
+                continue  # a rule no target converts is reported below, once
+            self._add_rule(source, rule, mine)
+        failed: dict[tuple[str, str], list[str]] = {}  # one line per file and message
         for r in results:
             if r.status == "error" and not r.message.startswith("rejected by "):
-                self.report.problems.append(f"{r.path}: error [{r.target}]: {r.message}")
+                failed.setdefault((str(r.path), r.message), []).append(r.target)
+        for (path, message), targets in failed.items():
+            self.report.problems.append(f"{path}: error [{','.join(targets)}]: {message}")
+
+    def _add_rule(self, source: RuleSource, rule: SigmaRule, mine: dict[str, RuleResult]) -> None:
+        try:
+            oracle = Oracle.from_rule(self._as_written(rule))
+        except ConverterError as e:
+            self.report.problems.append(f"{source.path}: oracle: {e.message}")
+            return
+        except RecursionError:
+            self.report.problems.append(f"{source.path}: oracle: condition nested too deeply")
+            return
+        self.rules[str(rule.id)] = CheckedRule(
+            rule, oracle, mine, self._compile(mine), frozenset(detection_fields(rule))
+        )
 
     def synthesized(self, max_events: int = DEFAULT_MAX_EVENTS) -> Iterator[FixtureEvent]:
         """Synthesized witness and near-miss events for every loaded rule; generator problems

@@ -466,3 +466,29 @@ def test_every_written_artifact_parses(run: Run, fmt: str) -> None:
                 assert all(set(s) == SETTINGS for name, s in conf.items() if name)
         elif path.suffix == ".py":
             assert_only_definitions(ast.parse(path.read_text(encoding="utf-8")))
+
+
+# --- field names that would end the quotes around them --------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["stock", "parity"])
+@pytest.mark.parametrize("name", ['a" OR "b', "a\\", "a\nb"], ids=["quote", "backslash", "newline"])
+def test_splunk_refuses_field_names_its_quotes_cannot_hold(
+    tmp_path: Path, profile: str, name: str
+) -> None:
+    """pySigma quotes a field name with '"' without escaping one inside it: `"a" OR "b"="x"`
+    would search two terms. Such a name is unsupported rather than a query that means
+    something else."""
+    rule = {
+        "title": "field name",
+        "id": "5d7ab1f6-1a0b-4c3e-9d8e-0000000000c1",
+        "logsource": {"product": "linux"},
+        "detection": {"sel": {name: "x"}, "condition": "sel"},
+    }
+    path = tmp_path / "r.yml"
+    path.write_text(yaml.safe_dump(rule), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli.cli, ["convert", "-t", "splunk", "--profile", profile, str(path)]
+    )
+    assert result.exit_code == 1
+    assert "unsupported [splunk]: field name" in result.output

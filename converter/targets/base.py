@@ -6,11 +6,13 @@ else (CLI choices, parity harness, outputs/ layout) is derived from the registry
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sigma.conversion.base import Backend
+from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
 from converter.results import ConversionWarning, Direction
 
@@ -80,6 +82,26 @@ def reset_warnings(backend: object) -> None:
 def take_warnings(backend: object) -> list[ConversionWarning]:
     found: list[ConversionWarning] = backend.__dict__.get("conversion_warnings", [])
     return list(found)
+
+
+class QuotedFieldGuard:
+    """Mixin refusing field names that could end the quotes a backend puts around them.
+
+    pySigma's Splunk backend quotes a field name with ``"`` but does not escape one inside it,
+    so a field named ``a" OR "b`` becomes ``"a" OR "b"="x"``: a query that means something else.
+    """
+
+    def escape_and_quote_field(self, field_name: str) -> str:
+        if _UNSAFE_FIELD.search(field_name):
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"field name {field_name!r} holds a quote, backslash or control character, "
+                "which the query language cannot quote safely"
+            )
+        quoted: str = super().escape_and_quote_field(field_name)  # type: ignore[misc]
+        return quoted
+
+
+_UNSAFE_FIELD = re.compile(r'["\\\x00-\x1f]')
 
 
 class WarningCollector:

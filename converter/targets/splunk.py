@@ -9,14 +9,19 @@ from __future__ import annotations
 from sigma.backends.splunk.splunk import SplunkBackend
 
 from converter.pipelines import SPLUNK_PIPELINES
-from converter.targets.base import Format, Target, query_format
+from converter.targets.base import Format, QuotedFieldGuard, Target, query_format
 from converter.targets.splunk_parity import SplunkParityBackend
+
+
+class SplunkStockBackend(QuotedFieldGuard, SplunkBackend):
+    """pySigma's SplunkBackend, refusing field names its quoting cannot hold."""
+
 
 TARGET = Target(
     key="splunk",
     engine="spl",
     language="Splunk SPL",
-    backend_class=SplunkBackend,
+    backend_class=SplunkStockBackend,
     parity_class=SplunkParityBackend,
     pipelines=SPLUNK_PIPELINES,
     formats={

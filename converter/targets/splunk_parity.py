@@ -52,7 +52,7 @@ from sigma.types import (
 )
 
 from converter.schema.model import Schema
-from converter.targets.base import WarningCollector
+from converter.targets.base import QuotedFieldGuard, WarningCollector
 from converter.targets.splunk_where import PostFilter
 
 Node = ConditionItem | ConditionFieldEqualsValueExpression | ConditionValueExpression
@@ -277,7 +277,7 @@ class WhereExpression(DeferredQueryExpression):
         return "where " + self.expression
 
 
-class SplunkParityBackend(WarningCollector, SplunkBackend):
+class SplunkParityBackend(WarningCollector, QuotedFieldGuard, SplunkBackend):
     """SplunkBackend whose queries mean what the rule means, or say where they may not."""
 
     name: ClassVar[str] = "Splunk SPL (sigma-parity profile)"
