@@ -258,7 +258,10 @@ def _groups(targets: list[Target]) -> list[list[Target]]:
 
 
 def _apply(pipeline: ProcessingPipeline, rule: SigmaRule) -> list[Any]:
-    return [pipeline.apply(rule)]
+    """Process the rule in place; the marker is what ``_guarded`` stores as the step's output
+    (the processed rule itself would be turned into a costly, unused repr)."""
+    pipeline.apply(rule)
+    return ["applied"]
 
 
 def _convert_processed(
