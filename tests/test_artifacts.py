@@ -5,7 +5,8 @@ Expected values come from the format documentation, not from the code:
 * savedsearches.conf: stanzas ``[name]``, ``key = value``, a line ending in a backslash continues
   the value on the next line (checklist.conf.spec, searchbnf.conf.spec), a value ending in a
   backslash is written as the backslash, a continuation backslash and an empty line (Splunk's
-  searchbnf.conf writes line-final backslashes so; AppInspect's parser reads `\\\s*$` as continuation),
+  searchbnf.conf writes line-final backslashes so, and AppInspect's parser reads a backslash
+  followed by whitespace at a line end as a continuation),
   https://docs.splunk.com/Documentation/Splunk/latest/Admin/Savedsearchesconf
 * Elastic detection rules: the Kibana rule schema (rule_schemas.schema.yaml,
   common_attributes.schema.yaml) and the import schema (rule_id required); severity and default
