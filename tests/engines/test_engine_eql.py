@@ -243,6 +243,42 @@ MATCHES: list[tuple[str, str, dict[str, Any], bool]] = [
         {"process.name.caseless": "Cmd.exe"},
         True,
     ),
+    # a multi-field is indexed from its parent's value (mapping-reference/multi-fields), then
+    # through its own normalizer: the document has no "process.name.caseless" key of its own
+    (
+        "multi-field-from-parent",
+        'any where process.name.caseless == "cmd.exe"',
+        {"process.name": "CMD.EXE"},
+        True,
+    ),
+    (
+        "multi-field-from-parent-like",
+        'any where process.name.caseless like "c*.exe"',
+        {"process.name": "Cmd.EXE"},
+        True,
+    ),
+    (
+        "multi-field-parent-other-value",
+        'any where process.name.caseless == "cmd.exe"',
+        {"process.name": "CMD.COM"},
+        False,
+    ),
+    (
+        "multi-field-parent-multivalue",
+        'any where process.name.caseless == "cmd.exe"',
+        {"process.name": ["a.exe", "CMD.EXE"]},
+        True,
+    ),
+    ("multi-field-parent-absent", "any where process.name.caseless == null", {}, True),
+    (
+        "multi-field-parent-present",
+        "any where process.name.caseless != null",
+        {"process.name": "a"},
+        True,
+    ),
+    # the parent is not indexed from a multi-field; an unmapped name has no parent to read
+    ("parent-not-from-multi-field", "any where process.name != null", {"x.caseless": "a"}, False),
+    ("unmapped-multi-field", 'any where nosuch.caseless == "a"', {"nosuch": "a"}, False),
     # ignore_above: longer keyword values are not indexed
     ("ignore-above", 'any where process.name : "*"', {"process.name": "x" * 1025}, False),
     # T17: back-quoted field names

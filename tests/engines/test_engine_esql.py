@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from converter.engines.base import QueryRejected
+from converter.engines.base import NotModelled, QueryRejected
 from converter.engines.esql import EsqlEngine
 from converter.schema.model import Schema
 
@@ -38,6 +38,8 @@ MAPPING = {
                 "source": {"properties": {"ip": {"type": "ip"}}},
                 "event": {"properties": {"code": {"type": "keyword"}}},
                 "user": {"properties": {"name": {"type": "keyword"}}},
+                "flag": {"type": "boolean"},
+                "@timestamp": {"type": "date"},
             }
         }
     }
@@ -133,6 +135,57 @@ DOCUMENTED: dict[str, Row] = {
         True,
     ),
     "stats-filtered": (where('message == "a"') + " | stats c = count()", {"message": "b"}, False),
+    # functions/examples/to_long.md: "2147483648" and "2147483648.2" give 2147483648, "foo" null
+    "to-long-doc": (where("to_long(message) == 2147483648"), {"message": "2147483648"}, True),
+    "to-long-doc-decimal": (
+        where("to_long(message) == 2147483648"),
+        {"message": "2147483648.2"},
+        True,
+    ),
+    "to-long-doc-foo": (where("to_long(message) is null"), {"message": "foo"}, True),
+    # functions/examples/to_double.md: "5.20128E11" gives 5.20128E11, "foo" null
+    "to-double-doc": (
+        where("to_double(message) == 520128000000.0"),
+        {"message": "5.20128E11"},
+        True,
+    ),
+    "to-double-doc-foo": (where("to_double(message) is null"), {"message": "foo"}, True),
+    # to_long.md / to_double.md: true is 1, false 0; numbers convert
+    "to-long-boolean": (where("to_long(flag) == 1"), {"flag": True}, True),
+    "to-double-boolean": (where("to_double(flag) == 0.0"), {"flag": False}, True),
+    "to-double-long": (
+        where("to_double(destination.port) > 442.5"),
+        {"destination.port": 443},
+        True,
+    ),
+    "to-double-compare": (where("to_double(message) > 5"), {"message": "5.5"}, True),
+    "to-double-compare-false": (where("to_double(message) > 5"), {"message": "4.5"}, False),
+    # a value that does not parse is null: the comparison is null, so is its negation
+    "to-double-unparsable": (where("not to_double(message) > 5"), {"message": "x"}, False),
+    # EsqlDataTypeConverter.stringToLong falls back to the double parse and safeDoubleToLong
+    # (Math.round: halves round up); Long.parseLong takes no spaces, Double.parseDouble does
+    "to-long-rounds-half-up": (where("to_long(message) == 3"), {"message": "2.5"}, True),
+    "to-long-negative-half": (where("to_long(message) == -2"), {"message": "-2.5"}, True),
+    "to-long-spaces": (where("to_long(message) == 7"), {"message": " 7 "}, True),
+    "to-long-too-large": (where("to_long(message) is null"), {"message": "1e19"}, True),
+    "to-double-java-suffix": (where("to_double(message) == 1.5"), {"message": "1.5d"}, True),
+    "to-double-nan": (where("to_double(message) is null"), {"message": "NaN"}, True),
+    "to-double-python-only": (where("to_double(message) is null"), {"message": "1_0"}, True),
+    # "The input can be a single- or multi-valued column": each value converts on its own and
+    # a failing one is skipped (generated ToLongFromStringEvaluator.evalBlock)
+    "to-long-multivalue": (
+        where("mv_count(to_long(user.name)) == 2"),
+        {"user.name": ["1", "x", "2"]},
+        True,
+    ),
+    "to-long-multivalue-none": (
+        where("to_long(user.name) is null"),
+        {"user.name": ["x", "y"]},
+        True,
+    ),
+    # operators "Cast (::)": an alternative syntax for the TO_<type> functions
+    "cast-long": (where("message::long == 5"), {"message": "5"}, True),
+    "cast-double": (where("message::double == 0.5"), {"message": ".5"}, True),
 }
 
 TRAPS: dict[str, Row] = {
@@ -215,6 +268,40 @@ TRAPS: dict[str, Row] = {
         {"process.executable.caseless": "C:\\CMD.EXE"},
         True,
     ),
+    # a multi-field is indexed from its parent's value (mapping-reference/multi-fields): the
+    # document has no process.executable.caseless key; its doc value is the normalized parent
+    "multi-field-from-parent": (
+        where('process.executable.caseless == "c:\\\\cmd.exe"'),
+        {"process.executable": "C:\\CMD.EXE"},
+        True,
+    ),
+    "multi-field-from-parent-like": (
+        where('process.executable.caseless like "c:*cmd.exe"'),
+        {"process.executable": "C:\\Windows\\CMD.EXE"},
+        True,
+    ),
+    "multi-field-literal-not-normalized": (
+        where('process.executable.caseless == "C:\\\\CMD.EXE"'),
+        {"process.executable": "C:\\CMD.EXE"},
+        False,
+    ),
+    "multi-field-parent-absent": (where("process.executable.caseless is null"), {}, True),
+    "multi-field-parent-multivalue": (
+        where("mv_count(process.executable.caseless) == 2"),
+        {"process.executable": ["A", "B"]},
+        True,
+    ),
+    # keyword doc values are deduplicated after normalizing: "A" and "a" are one term
+    "multi-field-dedup-after-normalizer": (
+        where("mv_count(process.executable.caseless) == 1"),
+        {"process.executable": ["A", "a"]},
+        True,
+    ),
+    "parent-not-from-multi-field": (
+        where("process.executable is not null"),
+        {"process.executable.caseless": "a"},
+        False,
+    ),
 }
 
 
@@ -253,6 +340,9 @@ MUST_REJECT: dict[str, str] = {
     "rlike-automaton": where('process.command_line rlike "\\\\s-\\\\s*<"'),
     "negative-limit": where("true") + " | limit -1",
     "keyword-as-field": where('and == "a"'),
+    # to_long.md / to_double.md list no ip input
+    "to-long-on-ip": where("to_long(source.ip) == 1"),
+    "to-double-on-ip": where("to_double(source.ip) == 1"),
 }
 
 
@@ -267,6 +357,21 @@ def test_multivalue_warning(engine: EsqlEngine) -> None:
     compiled = engine.compile(where('process.name == "a"'))
     compiled.matches({"process.name": ["a", "b"]})
     assert any("single-value function encountered multi-value" in w for w in compiled.warnings)
+
+
+def test_conversion_warning(engine: EsqlEngine) -> None:
+    """to_long.md: a string that is no number gives null and a Warning header."""
+    compiled = engine.compile(where("to_long(message) is null"))
+    assert compiled.matches({"message": "foo"})
+    assert any("treating result as null" in w for w in compiled.warnings)
+    assert any("Cannot parse number [foo]" in w for w in compiled.warnings)
+
+
+def test_conversion_of_date_not_modelled(engine: EsqlEngine) -> None:
+    """to_long.md: a date converts to epoch milliseconds, which the model does not compute."""
+    compiled = engine.compile(where("to_long(@timestamp) > 0"))
+    with pytest.raises(NotModelled):
+        compiled.matches({"@timestamp": "2024-01-01T00:00:00Z"})
 
 
 @pytest.mark.parametrize(

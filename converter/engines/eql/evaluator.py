@@ -6,7 +6,10 @@ predicate over fields is true or false per document, never null: a document with
 does not match the predicate, and does match its negation (open point eql.negation_missing_field).
 A multi-valued field matches when any value does (open point eql.multivalue). Values are read as
 the mapping indexed them: keyword values longer than ignore_above are not indexed, numbers in a
-keyword field are their string form, a lowercase normalizer lower-cases.
+keyword field are their string form, a lowercase normalizer lower-cases. A multi-field the schema
+maps (``process.executable.caseless``) has no value of its own in the document: it is indexed from
+its parent's value (mapping-reference/multi-fields), so it reads the parent's value, then its own
+mapping (normalizer, ignore_above) applies.
 """
 
 from __future__ import annotations
@@ -107,11 +110,11 @@ class Evaluator:
         return [self.truth(expr)]
 
     def field_values(self, name: str) -> list[Any]:
-        raw = self.event.get(name)
+        spec = self.schema.field(name)
+        raw = source_value(self.event, spec)
         items = raw if isinstance(raw, list) else [raw]
         if isinstance(raw, list) and len(raw) > 1:
             self.seen.add("eql.multivalue")
-        spec = self.schema.field(name)
         return [v for v in (_indexed(item, spec) for item in items) if v is not None]
 
     def call(self, expr: n.Call) -> list[Any]:
@@ -153,6 +156,15 @@ def category_matches(category: str | None, event: Mapping[str, Any]) -> bool:
         return True
     raw = event.get("event.category")
     return category in (raw if isinstance(raw, list) else [raw])
+
+
+def source_value(event: Mapping[str, Any], spec: FieldSpec) -> Any:
+    """The document value a field is indexed from: its own, or, for a mapped field the event does
+    not have, its parent's (a multi-field such as ``x.caseless`` indexes the parent's value)."""
+    if spec.name in event or not spec.known:
+        return event.get(spec.name)
+    parent = spec.name.rpartition(".")[0]
+    return event.get(parent) if parent else None
 
 
 def _pattern_text(value: Any) -> str:

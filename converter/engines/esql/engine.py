@@ -25,7 +25,7 @@ from converter.engines.esql.evaluator import Evaluator
 from converter.engines.esql.grammar import parse
 from converter.engines.esql.patterns import like_regex, rlike
 from converter.engines.esql.typecheck import TypeChecker
-from converter.engines.esql.values import Value, load
+from converter.engines.esql.values import UNKNOWN, Value, column_type, load
 from converter.schema.model import Schema
 
 OPEN_POINTS = (
@@ -76,6 +76,12 @@ class Row:
         source = self.aliases.get(name, name)
         return load(self.event, self.schema.field(source))
 
+    def kind(self, name: str) -> str:
+        """The type family of a mapped column (an EVAL column's is not tracked: UNKNOWN)."""
+        if name in self.columns:
+            return UNKNOWN
+        return column_type(self.schema.field(self.aliases.get(name, name)))
+
     def copy(self) -> Row:
         return Row(self.event, self.schema, dict(self.columns), dict(self.aliases), self.visible)
 
@@ -99,7 +105,7 @@ class EsqlQuery(CompiledQuery):
         return bool(rows)
 
     def _apply(self, command: ast.Command, row: Row) -> list[Row]:
-        evaluator = Evaluator(row.get, self.warnings)
+        evaluator = Evaluator(row.get, self.warnings, row.kind)
         if isinstance(command, ast.Where):
             return [row] if evaluator.truth(command.condition) is True else []
         if isinstance(command, ast.Eval):
@@ -117,7 +123,7 @@ def _eval(command: ast.Eval, row: Row, warnings: list[str]) -> Row:
     out = row.copy()
     for name, expr in command.assignments:
         # Each assignment sees the columns defined before it in the same EVAL.
-        out.columns[name] = Evaluator(out.get, warnings).value(expr)
+        out.columns[name] = Evaluator(out.get, warnings, out.kind).value(expr)
     return out
 
 

@@ -20,13 +20,18 @@ from typing import Any
 
 from converter.engines.base import NotModelled as BaseNotModelled
 from converter.engines.esql import ast
-from converter.engines.esql.functions import SIGNATURES
+from converter.engines.esql.convert import ConversionFailed
+from converter.engines.esql.functions import SIGNATURES, Signature
 from converter.engines.esql.patterns import like_regex, rlike_matches
-from converter.engines.esql.values import Value, is_multi, parse_ip
+from converter.engines.esql.values import DATE, UNKNOWN, Value, collapse, is_multi, parse_ip
 
 MV_WARNING = "java.lang.IllegalArgumentException: single-value function encountered multi-value"
 
 Lookup = Callable[[str], Value]
+KindOf = Callable[[str], str]  # a column's type family (values.column_type); UNKNOWN if not known
+# Casts that are the conversion functions ("::" is an alternative syntax for TO_<type>, see
+# functions-operators/operators "Cast (::)").
+_CAST_FUNCTIONS = {"long": "to_long", "double": "to_double"}
 
 
 class NotModelled(BaseNotModelled):
@@ -36,9 +41,12 @@ class NotModelled(BaseNotModelled):
 class Evaluator:
     """Evaluates expressions for one row; ``lookup`` returns a column's value."""
 
-    def __init__(self, lookup: Lookup, warnings: list[str]) -> None:
+    def __init__(
+        self, lookup: Lookup, warnings: list[str], kind_of: KindOf = lambda _name: UNKNOWN
+    ) -> None:
         self.lookup = lookup
         self.warnings = warnings
+        self.kind_of = kind_of
 
     def value(self, expr: ast.Expr) -> Value:
         if isinstance(expr, ast.Field):
@@ -116,6 +124,8 @@ class Evaluator:
         signature = SIGNATURES.get(expr.name)
         if signature is None:
             raise NotModelled(f"the ES|QL function {expr.name.upper()} is not modelled")
+        if signature.per_value:
+            return self.convert(expr.name, signature, expr.args)
         args = [self.value(a) for a in expr.args]
         if not signature.multi:
             args = [self.single(a) for a in args]
@@ -123,7 +133,26 @@ class Evaluator:
                 return None
         return signature.impl(args)
 
+    def convert(self, name: str, signature: Signature, args: tuple[ast.Expr, ...]) -> Value:
+        """A type conversion: each value on its own; one that fails is dropped with a warning."""
+        if len(args) != 1:
+            raise NotModelled(f"{name.upper()} with a base argument is not modelled")
+        if isinstance(args[0], ast.Field) and self.kind_of(args[0].name) == DATE:
+            raise NotModelled(f"{name.upper()} of a date (epoch milliseconds) is not modelled")
+        value = self.value(args[0])
+        converted = []
+        for item in value if is_multi(value) else () if value is None else (value,):
+            try:
+                converted.append(signature.impl([item]))
+            except ConversionFailed as e:
+                failed = f"evaluation of [{name.upper()}] failed, treating result as null"
+                self.warnings += [failed, f"InvalidArgumentException: {e}"]
+        return collapse(converted)
+
     def cast(self, expr: ast.Cast) -> Value:
+        function = _CAST_FUNCTIONS.get(expr.type)
+        if function is not None:
+            return self.convert(function, SIGNATURES[function], (expr.expr,))
         value = self.single(self.value(expr.expr))
         if value is None or expr.type not in ("string", "keyword", "ip"):
             if value is None:

@@ -5,7 +5,10 @@ _snippets/functions/types/ (e.g. cidr_match.md: ``ip`` is ``ip``, ``blockX`` is 
 starts_with.md / ends_with.md: ``str`` and ``prefix``/``suffix`` keyword or text; to_lower.md,
 to_upper.md, length.md: ``str`` keyword or text). Every single-value function returns ``null``
 on a multi-valued argument with a warning (esql-multivalued-fields.md "Functions"); the ``MV_*``
-functions and TO_STRING take multi-values by design.
+functions and TO_STRING take multi-values by design. The conversions TO_LONG and TO_DOUBLE
+(to_long.md, to_double.md: boolean, date, keyword, text or a number; converter.engines.esql.convert)
+convert each value of a multi-value on its own (``per_value``). An argument type written
+``a|b`` accepts either family.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from converter.engines.esql import convert
 from converter.engines.esql.values import IP, KEYWORD, NUMERIC, UNKNOWN, is_multi, parse_ip
 
 Impl = Callable[[list[Any]], Any]
@@ -26,6 +30,7 @@ class Signature:
     returns: str  # type family; "" = same as the first argument
     impl: Impl
     multi: bool = False  # takes multi-valued arguments
+    per_value: bool = False  # impl([value]) per value of the one argument; ConversionFailed: null
 
 
 def _cidr(args: list[Any]) -> bool:
@@ -55,6 +60,14 @@ def _to_string(args: list[Any]) -> Any:
     return tuple(one(v) for v in value) if is_multi(value) else one(value)
 
 
+# What the type-conversion pages list as input (unsigned_long and counters are numeric here).
+_CONVERTIBLE = "keyword|numeric|boolean|date"
+
+
+def _conversion(one: Callable[[Any], Any]) -> Signature:
+    return Signature((_CONVERTIBLE,), NUMERIC, lambda a: one(a[0]), multi=True, per_value=True)
+
+
 def _concat(args: list[Any]) -> str:
     return "".join(str(a) for a in args)
 
@@ -72,6 +85,8 @@ SIGNATURES: dict[str, Signature] = {
     "trim": Signature((KEYWORD,), KEYWORD, lambda a: str(a[0]).strip()),
     "to_string": Signature(("",), KEYWORD, _to_string, multi=True),
     "to_ip": Signature(("",), IP, lambda a: parse_ip(str(a[0]))),
+    "to_long": _conversion(convert.to_long),
+    "to_double": _conversion(convert.to_double),
     "mv_count": Signature(("",), NUMERIC, _mv_pick(len), multi=True),
     "mv_first": Signature(("",), "", _mv_pick(lambda v: v[0]), multi=True),
     "mv_last": Signature(("",), "", _mv_pick(lambda v: v[-1]), multi=True),

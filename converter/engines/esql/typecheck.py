@@ -101,7 +101,8 @@ class TypeChecker:
         signature = SIGNATURES.get(expr.name)
         if signature is not None:
             for position, (wanted, kind) in enumerate(zip(signature.args, kinds, strict=False)):
-                if wanted and not compatible(wanted, kind, expr.args[position]):
+                arg = expr.args[position]
+                if wanted and not any(compatible(w, kind, arg) for w in wanted.split("|")):
                     raise QueryRejected(
                         f"argument {position + 1} of [{expr.name}] must be [{wanted}], "
                         f"found value of type [{kind}]"

@@ -9,6 +9,8 @@ indexed and ES|QL returns ``null`` for it (elastic/elasticsearch issue #124678).
 with a normalizer is read from doc values, which hold the normalized term (esql-limitations.md,
 "text fields behave like keyword fields": "a subfield may have been mapped with a normalizer,
 which can transform the original string"): the model lowercases for the ``lowercase`` normalizer.
+Such a subfield (a multi-field, ``process.executable.caseless``) is indexed from its parent's value
+(mapping-reference/multi-fields): a mapped field the event lacks reads its parent's value.
 """
 
 from __future__ import annotations
@@ -49,13 +51,22 @@ def column_type(spec: FieldSpec) -> str:
 
 def load(event: Mapping[str, Any], spec: FieldSpec) -> Value:
     """The column value of ``spec.name`` for ``event`` (None when absent or not indexed)."""
-    raw = event.get(spec.name)
+    raw = source_value(event, spec)
     items = [v for v in (raw if isinstance(raw, list) else [raw]) if v is not None]
     kind = column_type(spec)
     values = [c for c in (_coerce(v, kind, spec) for v in items) if c is not None]
     if kind == KEYWORD:
         values = sorted(set(values))  # keyword doc values are deduplicated (and sorted)
     return collapse(values)
+
+
+def source_value(event: Mapping[str, Any], spec: FieldSpec) -> Any:
+    """The document value a field is indexed from: its own, or, for a mapped field the event does
+    not have, its parent's (a multi-field such as ``x.caseless`` indexes the parent's value)."""
+    if spec.name in event or not spec.known:
+        return event.get(spec.name)
+    parent = spec.name.rpartition(".")[0]
+    return event.get(parent) if parent else None
 
 
 def collapse(values: list[Any]) -> Value:
