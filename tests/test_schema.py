@@ -66,6 +66,30 @@ def test_builtin_ecs_types() -> None:
     assert schema.field("process.name.caseless").ignore_above == 1024
 
 
+# ECS "Process fields" (https://www.elastic.co/docs/reference/ecs/ecs-process): executable and
+# name are keyword, reused under process.parent; ECS keyword fields set ignore_above 1024. The
+# .caseless multi-fields index these parents' values, so the parents must be in the schema.
+# ECS defines no target.process field set: those names stay unmapped.
+ECS_PARENTS = [
+    ("process.executable", True),
+    ("process.name", True),
+    ("process.parent.executable", True),
+    ("process.parent.name", True),
+    ("target.process.executable", False),
+    ("target.process.name", False),
+]
+
+
+@pytest.mark.parametrize(("name", "known"), ECS_PARENTS, ids=[n for n, _ in ECS_PARENTS])
+def test_builtin_ecs_caseless_parents(name: str, known: bool) -> None:
+    schema = ecs_schema()
+    spec = schema.field(name)
+    assert schema.has(name) is known
+    assert schema.has(f"{name}.caseless")  # the multi-field is mapped either way
+    assert spec.type == "keyword" and spec.normalizer is None
+    assert spec.ignore_above == (1024 if known else None)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -8,7 +8,11 @@ items of pySigma's ecs_windows, ecs_zeek_beats, ecs_kubernetes and ecs_macos_esf
   each field (https://www.elastic.co/docs/reference/ecs/ecs-field-reference).
 * ``.caseless``: the multi-fields that Elastic Agent data streams add beside process.executable,
   process.name and their parent/target variants: keyword with a ``lowercase`` normalizer, as
-  design contract (DESIGN.md, "Semantic decisions") records for the built-in schema.
+  design contract (DESIGN.md, "Semantic decisions") records for the built-in schema. A multi-field
+  indexes its parent's value, so the parents are listed too, typed as ECS types them (keyword:
+  process.executable, process.name and their process.parent.* reuse, ECS "Process fields"). ECS
+  has no ``target.process`` field set (Elastic Defend's is ``Target.process``, another name), so
+  the target.process.* parents stay unmapped.
 * powershell.*, sysmon.*, winlog.*: elastic/beats ``x-pack/winlogbeat/module/{powershell,sysmon}
   /_meta/fields.yml`` and elastic/integrations ``packages/windows/data_stream/
   powershell_operational/fields/fields.yml`` (script_block_text is ``text`` with the pattern
@@ -96,9 +100,13 @@ ECS_FIELD_TYPES: dict[str, str] = {
     "process.code_signature.team_id": "keyword",
     "process.command_line": "wildcard",
     "process.entity_id": "keyword",
+    "process.executable": "keyword",
     "process.group.id": "keyword",
+    "process.name": "keyword",
     "process.parent.command_line": "wildcard",
     "process.parent.entity_id": "keyword",
+    "process.parent.executable": "keyword",
+    "process.parent.name": "keyword",
     "process.parent.pid": "long",
     "process.pe.company": "keyword",
     "process.pe.description": "keyword",
