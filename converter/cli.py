@@ -57,7 +57,7 @@ def cli() -> None:
 @click.option(
     "--profile",
     type=click.Choice(list(PROFILES)),
-    help="Conversion profile (default: [tool.sigma-parity] profile, else stock).",
+    help="Conversion profile (default: [tool.sigma-parity] profile, else parity).",
 )
 @click.option(
     "--schema",

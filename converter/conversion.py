@@ -62,7 +62,7 @@ class Settings:
     # Off only to measure what a backend emits (engine parse-rate tests); convert always checks.
     validate: bool = True
     schema: str | None = None  # an index mapping (GET <index>/_mapping JSON); None: built-in ECS
-    profile: str = "stock"  # a key of converter.options.PROFILES
+    profile: str = "parity"  # a key of converter.options.PROFILES
 
 
 @dataclass

@@ -17,7 +17,7 @@ PROFILES = {
     "parity": "queries that mean what the rule means on the schema, or warn where they cannot",
     "stock": "what the pySigma backends (and our own for kql, python) emit, unchanged",
 }
-DEFAULT_PROFILE = "stock"
+DEFAULT_PROFILE = "parity"
 
 
 def pipeline_specs(flags: tuple[str, ...]) -> tuple[str, ...]:

@@ -119,17 +119,20 @@ detection:
 def test_schema_flag_changes_what_targets_can_say(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On a text-typed command line, KQL patterns match single tokens and EQL refuses `:`."""
+    """On a text-typed command line, KQL patterns match single tokens and EQL refuses `:` (the
+    stock profile); the parity profile uses the mapping's keyword multi-field instead."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "rule.yml").write_text(RULE)
     (tmp_path / "mapping.json").write_text(json.dumps(MAPPING))
     runner = CliRunner()
     builtin = runner.invoke(cli, ["convert", "-t", "eql", "rule.yml"])
     assert builtin.exit_code == 0, builtin.output
-    custom = ["--schema", "mapping.json", "rule.yml"]
+    custom = ["--schema", "mapping.json", "--profile", "stock", "rule.yml"]
     eql = runner.invoke(cli, ["convert", "-t", "eql", *custom])
     assert eql.exit_code == 1 and "rejected by eql" in eql.stderr and "text" in eql.stderr
     kql = runner.invoke(cli, ["convert", "-t", "kql", *custom])
     assert kql.exit_code == 1 and "unsupported [kql]" in kql.stderr and "text" in kql.stderr
+    parity = runner.invoke(cli, ["convert", "-t", "eql", "--schema", "mapping.json", "rule.yml"])
+    assert parity.exit_code == 0 and 'process.command_line.keyword : "* -enc *"' in parity.stdout
     bad = runner.invoke(cli, ["convert", "-t", "eql", "--schema", "rule.yml", "rule.yml"])
     assert bad.exit_code == 2 and "cannot read index mapping" in bad.output

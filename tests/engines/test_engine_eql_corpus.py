@@ -33,7 +33,9 @@ def _sigma_queries(shared: Path) -> list[str]:
     from converter.loader import find_rule_files
 
     files, _ = find_rule_files([shared / "sigmahq" / "rules"])
-    results = convert_files(files, Settings(["eql"], validate=False), jobs=2, progress=False)
+    results = convert_files(
+        files, Settings(["eql"], validate=False, profile="stock"), jobs=2, progress=False
+    )
     return [r.query for r in results if r.status == "converted" and r.query]
 
 

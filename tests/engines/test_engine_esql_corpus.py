@@ -40,7 +40,9 @@ def sigma_queries(shared: Path) -> list[str]:
     from converter.loader import find_rule_files
 
     files, _ = find_rule_files([shared / "sigmahq" / "rules"])
-    results = convert_files(files, Settings(["esql"], validate=False), jobs=2, progress=False)
+    results = convert_files(
+        files, Settings(["esql"], validate=False, profile="stock"), jobs=2, progress=False
+    )
     return [r.query for r in results if r.status == "converted" and r.query]
 
 

@@ -34,7 +34,9 @@ def test_sigmahq_kql_target_output_parses(shared: Path) -> None:
         pytest.skip("the kql target is not registered yet")
 
     files, _ = find_rule_files([shared / "sigmahq" / "rules"])
-    results = convert_files(files, Settings(["kql"], validate=False), jobs=2, progress=False)
+    results = convert_files(
+        files, Settings(["kql"], validate=False, profile="stock"), jobs=2, progress=False
+    )
     queries = [(str(r.path), r.query) for r in results if r.status == "converted" and r.query]
     assert queries, "no converted kql queries"
     failed = _failures(queries)

@@ -34,7 +34,9 @@ def _failures(queries: list[str]) -> list[str]:
 
 def test_sigmahq_queries_parse(shared: Path) -> None:
     files, _ = find_rule_files([shared / "sigmahq" / "rules"])
-    results = convert_files(files, Settings(["lucene"], validate=False), jobs=2, progress=False)
+    results = convert_files(
+        files, Settings(["lucene"], validate=False, profile="stock"), jobs=2, progress=False
+    )
     queries = [r.query for r in results if r.status == "converted" and r.query]
     assert queries, "no converted queries"
     failed = _failures(queries)

@@ -26,7 +26,9 @@ def _splunk_queries(shared: Path) -> list[tuple[str, str]]:
     from converter.loader import find_rule_files
 
     files, _ = find_rule_files([shared / "sigmahq" / "rules"])
-    results = convert_files(files, Settings(["splunk"], validate=False), jobs=2, progress=False)
+    results = convert_files(
+        files, Settings(["splunk"], validate=False, profile="stock"), jobs=2, progress=False
+    )
     return [(str(r.path), r.query) for r in results if r.status == "converted" and r.query]
 
 
