@@ -14,7 +14,11 @@ Rules of DESIGN.md: ``null`` means absent; when two event fields map to one targ
 the rule references wins (then the first in event order); a one-to-many mapping fills every
 target field; Splunk's ``_raw`` is the event as one line of JSON with sorted keys. ECS names that
 are multi-fields (``process.executable.caseless``) are stored under their parent field, and values
-take the type the schema gives the stored field (``event.code`` is a keyword: ``"1"``).
+take the type the schema gives the stored field (``event.code`` is a keyword: ``"1"``). A target
+that is a field-name pattern (ecs_zeek_beats: ``zeek.*.cipher``) names every schema field it
+matches, as query_string's ``fields`` wildcards do (converter.targets.parity_values.pattern_fields):
+the value is stored under each of them whose type can index it (all of them if none can), and
+under the pattern itself only when it matches no schema field.
 """
 
 from __future__ import annotations
@@ -42,10 +46,12 @@ from sigma.rule import (
 )
 from sigma.types import SigmaBool, SigmaNumber, SigmaString, SigmaType
 
+from converter.engines import dsl_values
 from converter.fields import detection_fields, leaf_items
 from converter.pipelines import resolve
-from converter.schema.model import Schema, ecs_schema
+from converter.schema.model import FieldSpec, Schema, ecs_schema
 from converter.targets.base import Target
+from converter.targets.parity_values import pattern_fields
 
 # ECS multi-field names: "caseless" (Elastic Agent data streams, see converter/schema/ecs.py) and
 # "text" (ECS field reference, "Multi-fields"). Such a field is indexed from its parent's value.
@@ -93,7 +99,8 @@ class Projector:
 
     def targets(self, logsource: SigmaLogSource, name: str) -> tuple[str, ...]:
         """The stored fields the pipeline maps event field ``name`` to for this logsource."""
-        return self._plan(logsource, [name])[name]
+        planned = self._plan(logsource, [name])[name]
+        return tuple(dict.fromkeys(f for target in planned for f in self._expand(target)))
 
     def project(self, event: Event, rule: SigmaRule) -> dict[str, Any]:
         """The event as the platform stores it, for a rule as loaded (before processing)."""
@@ -105,7 +112,8 @@ class Projector:
         for name in order:
             for target in plan[name]:
                 value = self._value(rule.logsource, name, target, present[name])
-                stored.setdefault(target, self._typed(target, value))
+                for field_name in self._holding(target, value):
+                    stored.setdefault(field_name, self._typed(field_name, value))
         channel = present.get(CHANNEL)
         if isinstance(channel, str):
             for name, prefix in self._channel_fields.items():
@@ -178,28 +186,48 @@ class Projector:
                 return parent
         return name
 
+    def _expand(self, target: str) -> tuple[str, ...]:
+        """The schema fields a field-name pattern names (their stored parents), else ``target``."""
+        if self.shape.schema is None or "*" not in target:
+            return (target,)
+        names = pattern_fields(self.shape.schema, target)
+        return tuple(dict.fromkeys(self._stored(n) for n in names)) or (target,)
+
+    def _holding(self, target: str, value: Any) -> tuple[str, ...]:
+        """The fields ``target`` names that can index ``value`` (all of them if none can)."""
+        names = self._expand(target)
+        schema = self.shape.schema
+        if len(names) < 2 or schema is None:
+            return names
+        return tuple(n for n in names if _holds(schema.field(n), value)) or names
+
     def _typed(self, name: str, value: Any) -> Any:
         if self.shape.schema is None:
             return value
         return _coerce(value, self.shape.schema.field(name).type)
 
 
-_PROJECTORS: dict[tuple[int, str], tuple[ProcessingPipeline, Projector]] = {}
+_PROJECTORS: dict[tuple[int, str, int], tuple[ProcessingPipeline, Schema | None, Projector]] = {}
 
 
 def project(
-    event: Event, target: Target, rule: SigmaRule, pipeline: ProcessingPipeline | None
+    event: Event,
+    target: Target,
+    rule: SigmaRule,
+    pipeline: ProcessingPipeline | None,
+    schema: Schema | None = None,
 ) -> dict[str, Any]:
-    """``event`` as ``target`` stores it, derived from the pipeline that produced the query.
+    """``event`` as ``target`` stores it, derived from the pipeline that produced the query;
+    Elastic targets store it for ``schema`` (default: the built-in ECS schema).
 
     The python target uses no pipeline: its event is the canonical event unchanged.
     """
     if pipeline is None or not target.pipelines:
         return dict(event)
-    key = (id(pipeline), target.key)
-    if key not in _PROJECTORS:  # the pipeline is kept alive with it, so its id stays unique
-        _PROJECTORS[key] = (pipeline, Projector(pipeline, shape_of(target)))
-    return _PROJECTORS[key][1].project(event, rule)
+    key = (id(pipeline), target.key, id(schema))
+    if key not in _PROJECTORS:  # pipeline and schema are kept alive with it: their ids stay unique
+        _PROJECTORS[key] = (pipeline, schema, Projector(pipeline, shape_of(target, schema)))
+    return _PROJECTORS[key][2].project(event, rule)
 
 
 def channel_fields(pipeline: ProcessingPipeline) -> dict[str, str]:
@@ -323,6 +351,23 @@ def _coerce(value: Any, type_: str) -> Any:
     if type_ == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return value
+
+
+def _holds(spec: FieldSpec, value: Any) -> bool:
+    """Whether an index can hold ``value`` in a field of this mapping: any scalar in a string
+    field; numeric, ip, date and boolean fields must parse it (converter.engines.dsl_values,
+    which Elasticsearch's coercion rules cite); an object field holds no scalar."""
+    if spec.type in ("object", "nested"):
+        return False
+    kind = dsl_values.family(spec)
+    if kind in ("keyword", "wildcard", "text"):
+        return True
+    try:
+        for item in value if isinstance(value, list) else [value]:
+            dsl_values.parse_typed(item, spec, kind)
+    except dsl_values.InputError:
+        return False
+    return True
 
 
 def text(value: Any) -> str:

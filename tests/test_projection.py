@@ -25,7 +25,8 @@ from sigma.rule import SigmaLogSource, SigmaRule
 
 from converter import findings as pipeline_findings
 from converter.pipelines import resolve
-from converter.projection import Projector, project, shape_of
+from converter.projection import Projector, Shape, project, shape_of
+from converter.schema.model import FieldSpec, Schema
 from converter.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +157,90 @@ def test_one_to_many_mapping_fills_every_target() -> None:
     )
     result = Projector(pipeline).project({"User": "bob"}, rule("process_creation"))
     assert result == {"user.name": "bob", "user.id": "bob"}
+
+
+# --- field-name patterns (ecs_zeek_beats maps Sigma fields to zeek.*.<name>) ---
+# DESIGN.md: "a one-to-many mapping fills every target field"; a pattern names the schema fields
+# it matches as query_string's `fields` wildcards do (`*` any run of characters, dots included).
+# A field whose type cannot parse the value would make Elasticsearch refuse (or, with
+# ignore_malformed, skip) it (mapping-reference/number, ignore_malformed): such fields are left
+# out unless no matched field can hold the value.
+
+PATTERN_SCHEMA = Schema(
+    {
+        name: FieldSpec(name, type_)
+        for name, type_ in {
+            "zeek.kerberos.cipher": "keyword",
+            "zeek.ssl.cipher": "keyword",
+            "zeek.ssl.version": "keyword",
+            "zeek.x509.version": "integer",
+            "zeek.a.port": "long",
+            "zeek.b.port": "long",
+            "proc.exe": "keyword",
+            "proc.exe.caseless": "keyword",
+        }.items()
+    },
+    "pattern test schema",
+)
+
+PATTERNS = {
+    "every-match": (
+        "zeek.*.cipher",
+        "AES",
+        {"zeek.kerberos.cipher": "AES", "zeek.ssl.cipher": "AES"},
+    ),
+    "star-spans-dots": (
+        "zeek*cipher",
+        "AES",
+        {"zeek.kerberos.cipher": "AES", "zeek.ssl.cipher": "AES"},
+    ),
+    "no-match-keeps-literal": ("zeek.*.nothing", "v", {"zeek.*.nothing": "v"}),
+    "type-cannot-hold": ("zeek.*.version", "TLSv12", {"zeek.ssl.version": "TLSv12"}),
+    "every-type-holds": ("zeek.*.version", 3, {"zeek.ssl.version": "3", "zeek.x509.version": 3}),
+    "none-can-hold": ("zeek.*.port", "x", {"zeek.a.port": "x", "zeek.b.port": "x"}),
+    "multi-field-parent-once": ("proc.e*", "C:\\A.EXE", {"proc.exe": "C:\\A.EXE"}),
+}
+
+
+@pytest.mark.parametrize(("pattern", "value", "expected"), PATTERNS.values(), ids=list(PATTERNS))
+def test_field_name_pattern_fills_matching_schema_fields(
+    pattern: str, value: Any, expected: dict[str, Any]
+) -> None:
+    pipeline = ProcessingPipeline(
+        items=[ProcessingItem(FieldMappingTransformation({"F": pattern}))]
+    )
+    projector = Projector(pipeline, Shape(schema=PATTERN_SCHEMA))
+    assert projector.project({"F": value}, rule("process_creation")) == expected
+
+
+def test_field_name_pattern_without_schema_is_kept() -> None:
+    """A platform without a schema (Splunk's shape) stores the name the pipeline gives."""
+    pipeline = ProcessingPipeline(items=[ProcessingItem(FieldMappingTransformation({"F": "a.*"}))])
+    assert Projector(pipeline).project({"F": "v"}, rule("process_creation")) == {"a.*": "v"}
+
+
+def test_zeek_pattern_through_ecs_zeek_beats() -> None:
+    """ecs_zeek_beats maps cipher to zeek.*.cipher; ECS (Filebeat zeek module fields) has three."""
+    doc = {"title": "t", "logsource": {"product": "zeek", "service": "kerberos"}}
+    doc["detection"] = {"s": {"cipher": "x"}, "condition": "s"}
+    zeek_rule = SigmaCollection.from_dicts([doc]).rules[0]
+    assert isinstance(zeek_rule, SigmaRule)
+    stored = project(
+        {"cipher": "aes256-cts"}, TARGETS["eql"], zeek_rule, resolve(["ecs_zeek_beats"])
+    )
+    assert "zeek.*.cipher" not in stored
+    for name in ("zeek.kerberos.cipher", "zeek.ssh.algorithm.cipher", "zeek.ssl.cipher"):
+        assert stored[name] == "aes256-cts"
+
+
+def test_project_uses_the_given_schema() -> None:
+    pipeline = ProcessingPipeline(
+        items=[ProcessingItem(FieldMappingTransformation({"F": "zeek.*.port"}))]
+    )
+    stored = project(
+        {"F": "1"}, TARGETS["lucene"], rule("process_creation"), pipeline, PATTERN_SCHEMA
+    )
+    assert stored == {"zeek.a.port": 1, "zeek.b.port": 1}
 
 
 def test_probing_leaves_the_callers_pipeline_alone() -> None:
