@@ -221,7 +221,7 @@ def test_field_name_pattern_without_schema_is_kept() -> None:
 
 def test_zeek_pattern_through_ecs_zeek_beats() -> None:
     """ecs_zeek_beats maps cipher to zeek.*.cipher; ECS (Filebeat zeek module fields) has three."""
-    doc = {"title": "t", "logsource": {"product": "zeek", "service": "kerberos"}}
+    doc: dict[str, Any] = {"title": "t", "logsource": {"product": "zeek", "service": "kerberos"}}
     doc["detection"] = {"s": {"cipher": "x"}, "condition": "s"}
     zeek_rule = SigmaCollection.from_dicts([doc]).rules[0]
     assert isinstance(zeek_rule, SigmaRule)
