@@ -1,7 +1,10 @@
 """Which of a rule's fields a field-mapping pipeline left as they were.
 
-A field the pipeline did not rename is usually one the target's schema does not have, so the query
-would silently never match on it; the JSON report says so as an under-match warning.
+A field the pipeline did not rename is usually one the target's schema does not have: the query
+tests a field no stored event has, so the test answers as on an event without the field. A plain
+test is then false (the query may under-match); under an odd number of ``not`` it is true, and so
+is a ``field: null`` test outside a negation (the query may over-match). The JSON report warns per
+direction, from where each field occurs in the rule's condition.
 """
 
 from __future__ import annotations
@@ -9,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionItem, ConditionNOT
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.types import SigmaExists, SigmaNull
 
-from converter.results import ConversionWarning
+from converter.results import ConversionWarning, Direction
 from converter.schema.model import ecs_schema
 
 if TYPE_CHECKING:  # the target registry imports targets that use item_of
@@ -53,19 +58,54 @@ def item_of(leaf: Any) -> SigmaDetectionItem | None:
 def unmapped_warnings(
     original: set[str], processed: SigmaRule, target: Target
 ) -> list[ConversionWarning]:
-    """Warnings for the rule's own fields that its target's pipeline left as they were."""
+    """Warnings for the rule's own fields that its target's pipeline left as they were: an
+    under-match warning for the fields a test of which is false without the field, an over-match
+    one for those a test of which is then true (both when a field has tests of both kinds)."""
     kept = original & detection_fields(processed)
-    unmapped = sorted(f for f in kept if not _is_schema(f))
+    unmapped = {f for f in kept if not _is_schema(f)}
     if not unmapped:
         return []
+    found: dict[Direction, set[str]] = {"under-match": set(), "over-match": set()}
+    for name, true_when_absent in _absent_answers(processed):
+        if name in unmapped:
+            found["over-match" if true_when_absent else "under-match"].add(name)
+    found["under-match"] |= unmapped - found["under-match"] - found["over-match"]
     return [
         ConversionWarning(
             "unmapped-field",
-            "under-match",
-            f"field {', '.join(unmapped)} passed through the {target.key} pipeline unmapped; "
-            "the query matches only if the index has a field of exactly that name",
+            direction,
+            f"field {', '.join(sorted(names))} passed through the {target.key} pipeline "
+            f"unmapped; {_CONSEQUENCE[direction]}",
         )
+        for direction, names in found.items()
+        if names
     ]
+
+
+_CONSEQUENCE: dict[Direction, str] = {
+    "under-match": "the query matches only if the index has a field of exactly that name",
+    "over-match": "where the index has no field of exactly that name, a negated test of it "
+    "(or a test for null) is always true",
+}
+
+
+def _absent_answers(rule: SigmaRule) -> Iterator[tuple[str, bool]]:
+    """(field, whether its test is true on an event without the field) for every field test of
+    the rule's condition: ``f: value`` is false then, ``f: null`` and ``f|exists: false`` true;
+    each enclosing ``not`` flips the answer."""
+    for condition in rule.detection.parsed_condition:
+        yield from _walk(condition.parsed, False)
+
+
+def _walk(node: Any, flipped: bool) -> Iterator[tuple[str, bool]]:
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        value = node.value
+        absent = isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value)
+        yield node.field, flipped != absent
+    elif isinstance(node, ConditionItem):
+        inner = flipped != isinstance(node, ConditionNOT)
+        for arg in node.args:
+            yield from _walk(arg, inner)
 
 
 def _is_schema(name: str) -> bool:

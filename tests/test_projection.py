@@ -24,6 +24,7 @@ from sigma.processing.transformations import (
 from sigma.rule import SigmaLogSource, SigmaRule
 
 from converter import findings as pipeline_findings
+from converter.fields import detection_fields, unmapped_warnings
 from converter.pipelines import resolve
 from converter.projection import Projector, Shape, project, shape_of
 from converter.schema.model import FieldSpec, Schema
@@ -241,6 +242,62 @@ def test_project_uses_the_given_schema() -> None:
         {"F": "1"}, TARGETS["lucene"], rule("process_creation"), pipeline, PATTERN_SCHEMA
     )
     assert stored == {"zeek.a.port": 1, "zeek.b.port": 1}
+
+
+# --- unmapped-field warnings (converter.fields.unmapped_warnings) ---
+# A field the pipeline left unmapped is a field no stored event has: its test answers as on an
+# event without it. Sigma: an absent field makes `f: value` false and `f: null` true (DESIGN.md
+# "Semantic decisions": null = field absent, absent field = atom false, so `not selection` is
+# true); `not` inverts. False where Sigma may be true: under-match; true: over-match.
+
+A, B = {"A": "x"}, {"B": "y"}
+UNMAPPED = {
+    "plain": ({"sel": A}, "sel", {"under-match": "A"}),
+    "negated": (
+        {"sel": A, "filter": B},
+        "sel and not filter",
+        {"under-match": "A", "over-match": "B"},
+    ),
+    "double-negation": (
+        {"sel": A, "filter": B, "keep": {"C": "z"}},
+        "sel and not (filter and not keep)",
+        {"under-match": "A, C", "over-match": "B"},
+    ),
+    "both-directions": (
+        {"sel": A, "filter": {"A": "y"}},
+        "sel and not filter",
+        {"under-match": "A", "over-match": "A"},
+    ),
+    "one-detection-twice": ({"sel": A}, "sel or not sel", {"under-match": "A", "over-match": "A"}),
+    "null": ({"sel": {"A": None}}, "sel", {"over-match": "A"}),
+    "negated-null": (
+        {"sel": {"A": None}, "other": B},
+        "other and not sel",
+        {"under-match": "A, B"},
+    ),
+    "exists-false": ({"sel": {"A|exists": False}}, "sel", {"over-match": "A"}),
+    "exists-true-negated": ({"sel": {"A|exists": True}}, "not sel", {"over-match": "A"}),
+    "selector": ({"sel1": A, "sel2": B}, "not 1 of sel*", {"over-match": "A, B"}),
+    "schema-field": ({"sel": {"process.name": "x"}}, "not sel", {}),
+}
+
+
+@pytest.mark.parametrize(
+    ("detections", "condition", "expected"), UNMAPPED.values(), ids=list(UNMAPPED)
+)
+def test_unmapped_field_direction(
+    detections: dict[str, Any], condition: str, expected: dict[str, str]
+) -> None:
+    doc = {"title": "t", "logsource": {"product": "linux", "category": "process_creation"}}
+    parsed = SigmaCollection.from_dicts(
+        [{**doc, "detection": {**detections, "condition": condition}}]
+    )
+    sigma_rule = parsed.rules[0]
+    assert isinstance(sigma_rule, SigmaRule)
+    warnings = unmapped_warnings(detection_fields(sigma_rule), sigma_rule, TARGETS["eql"])
+    assert all(w.cause == "unmapped-field" for w in warnings)
+    found = {w.direction: w.message.removeprefix("field ").split(" passed")[0] for w in warnings}
+    assert found == expected
 
 
 def test_probing_leaves_the_callers_pipeline_alone() -> None:
