@@ -4,7 +4,10 @@ A field the pipeline did not rename is usually one the target's schema does not 
 tests a field no stored event has, so the test answers as on an event without the field. A plain
 test is then false (the query may under-match); under an odd number of ``not`` it is true, and so
 is a ``field: null`` test outside a negation (the query may over-match). The JSON report warns per
-direction, from where each field occurs in the rule's condition.
+direction, from where each field occurs in the rule's condition. The exception is the query the
+stock ES|QL backend writes: ES|QL's ``NOT`` of a comparison with a missing field is ``null``, and
+WHERE drops the row (esql-null-values, trap T8), so only a test for null can be true there; the
+parity profile makes ES|QL negation two-valued again (converter.targets.esql_parity).
 """
 
 from __future__ import annotations
@@ -56,17 +59,19 @@ def item_of(leaf: Any) -> SigmaDetectionItem | None:
 
 
 def unmapped_warnings(
-    original: set[str], processed: SigmaRule, target: Target
+    original: set[str], processed: SigmaRule, target: Target, profile: str | None = None
 ) -> list[ConversionWarning]:
     """Warnings for the rule's own fields that its target's pipeline left as they were: an
     under-match warning for the fields a test of which is false without the field, an over-match
-    one for those a test of which is then true (both when a field has tests of both kinds)."""
+    one for those a test of which is then true (both when a field has tests of both kinds).
+    ``profile``: the conversion profile (None: negation taken as two-valued, as in parity)."""
     kept = original & detection_fields(processed)
     unmapped = {f for f in kept if not _is_schema(f)}
     if not unmapped:
         return []
     found: dict[Direction, set[str]] = {"under-match": set(), "over-match": set()}
-    for name, true_when_absent in _absent_answers(processed):
+    three_valued = profile == "stock" and target.engine in _NULL_UNDER_NOT
+    for name, true_when_absent in _absent_answers(processed, three_valued):
         if name in unmapped:
             found["over-match" if true_when_absent else "under-match"].add(name)
     found["under-match"] |= unmapped - found["under-match"] - found["over-match"]
@@ -89,23 +94,28 @@ _CONSEQUENCE: dict[Direction, str] = {
 }
 
 
-def _absent_answers(rule: SigmaRule) -> Iterator[tuple[str, bool]]:
+# Engines whose stock queries answer a comparison with a missing field with null, under NOT too.
+_NULL_UNDER_NOT = frozenset({"esql"})
+
+
+def _absent_answers(rule: SigmaRule, three_valued: bool) -> Iterator[tuple[str, bool]]:
     """(field, whether its test is true on an event without the field) for every field test of
     the rule's condition: ``f: value`` is false then, ``f: null`` and ``f|exists: false`` true;
-    each enclosing ``not`` flips the answer."""
+    each enclosing ``not`` flips the answer, except that a three-valued ``NOT`` of a comparison
+    with the missing field stays null (not true)."""
     for condition in rule.detection.parsed_condition:
-        yield from _walk(condition.parsed, False)
+        yield from _walk(condition.parsed, False, three_valued)
 
 
-def _walk(node: Any, flipped: bool) -> Iterator[tuple[str, bool]]:
+def _walk(node: Any, flipped: bool, three_valued: bool) -> Iterator[tuple[str, bool]]:
     if isinstance(node, ConditionFieldEqualsValueExpression):
         value = node.value
         absent = isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value)
-        yield node.field, flipped != absent
+        yield node.field, flipped != absent and (absent or not three_valued)
     elif isinstance(node, ConditionItem):
         inner = flipped != isinstance(node, ConditionNOT)
         for arg in node.args:
-            yield from _walk(arg, inner)
+            yield from _walk(arg, inner, three_valued)
 
 
 def _is_schema(name: str) -> bool:

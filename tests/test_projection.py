@@ -282,20 +282,56 @@ UNMAPPED = {
 }
 
 
+def linux_rule(detections: dict[str, Any], condition: str) -> SigmaRule:
+    """A rule whose fields no pipeline maps (no ECS pipeline covers Linux process creation)."""
+    doc: dict[str, Any] = {"title": "t"}
+    doc["logsource"] = {"product": "linux", "category": "process_creation"}
+    parsed = SigmaCollection.from_dicts(
+        [{**doc, "detection": {**detections, "condition": condition}}]
+    )
+    sigma_rule = parsed.rules[0]
+    assert isinstance(sigma_rule, SigmaRule)
+    return sigma_rule
+
+
 @pytest.mark.parametrize(
     ("detections", "condition", "expected"), UNMAPPED.values(), ids=list(UNMAPPED)
 )
 def test_unmapped_field_direction(
     detections: dict[str, Any], condition: str, expected: dict[str, str]
 ) -> None:
-    doc = {"title": "t", "logsource": {"product": "linux", "category": "process_creation"}}
-    parsed = SigmaCollection.from_dicts(
-        [{**doc, "detection": {**detections, "condition": condition}}]
-    )
-    sigma_rule = parsed.rules[0]
-    assert isinstance(sigma_rule, SigmaRule)
+    sigma_rule = linux_rule(detections, condition)
     warnings = unmapped_warnings(detection_fields(sigma_rule), sigma_rule, TARGETS["eql"])
     assert all(w.cause == "unmapped-field" for w in warnings)
+    found = {w.direction: w.message.removeprefix("field ").split(" passed")[0] for w in warnings}
+    assert found == expected
+
+
+# esql-null-values (T8): in the stock ES|QL query `NOT f == "x"` is null on a row without f, so
+# WHERE drops it; `f IS NULL` stays two-valued. Parity ES|QL adds presence tests (two-valued).
+NOT_A = ({"sel": A, "filter": B}, "sel and not filter")
+NULL_A = ({"sel": {"A": None}, "other": B}, "other and not sel")
+BY_PROFILE = {
+    "esql-stock-negated": ("esql", "stock", *NOT_A, {"under-match": "A, B"}),
+    "esql-parity-negated": ("esql", "parity", *NOT_A, {"under-match": "A", "over-match": "B"}),
+    "esql-stock-null": ("esql", "stock", {"sel": {"A": None}}, "sel", {"over-match": "A"}),
+    "esql-stock-negated-null": ("esql", "stock", *NULL_A, {"under-match": "A, B"}),
+    "eql-stock-negated": ("eql", "stock", *NOT_A, {"under-match": "A", "over-match": "B"}),
+    "lucene-stock-negated": ("lucene", "stock", *NOT_A, {"under-match": "A", "over-match": "B"}),
+}
+
+
+@pytest.mark.parametrize(
+    ("target", "profile", "detections", "condition", "expected"),
+    BY_PROFILE.values(),
+    ids=list(BY_PROFILE),
+)
+def test_unmapped_field_direction_by_target(
+    target: str, profile: str, detections: dict[str, Any], condition: str, expected: dict[str, str]
+) -> None:
+    sigma_rule = linux_rule(detections, condition)
+    fields = detection_fields(sigma_rule)
+    warnings = unmapped_warnings(fields, sigma_rule, TARGETS[target], profile)
     found = {w.direction: w.message.removeprefix("field ").split(" passed")[0] for w in warnings}
     assert found == expected
 
