@@ -178,7 +178,9 @@ class Converter:
             run = partial(_convert_processed, backend, rule, pipeline)
             result = self._validated(target, self._guarded(source, target, rule, run))
             if result.status == "converted" and target.maps_fields:
-                result.warnings += fields.unmapped_warnings(original, rule, target)
+                result.warnings += fields.unmapped_warnings(
+                    original, rule, target, self.settings.profile
+                )
             results.append(result)
         return results
 

@@ -310,7 +310,7 @@ class Harness:
         if cached and key in self._projected:
             return self._projected[key]
         pipeline = self.converter.pipeline(TARGETS[target], pipeline_family(logsource))
-        stored = project(event, TARGETS[target], checked.rule, pipeline)
+        stored = project(event, TARGETS[target], checked.rule, pipeline, self.converter.schema)
         if cached:
             self._projected[key] = stored
         return stored
