@@ -96,7 +96,7 @@ def _like(value: Any, pattern: Any) -> bool | None:
     body = "".join(
         ".*" if c == "%" else "." if c == "_" else re.escape(c) for c in _text(pattern) or ""
     )
-    regex = re.compile(f"^{body}$", re.DOTALL)
+    regex = re.compile(f"^{body}\\Z", re.DOTALL)
     return _any(value, lambda item: regex.match(_text(item) or "") is not None)
 
 

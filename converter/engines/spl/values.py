@@ -68,10 +68,11 @@ def has_unknown_escape(body: str) -> bool:
 
 @cache  # one entry per distinct value: bounded by the rules loaded
 def glob_regex(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
-    """``*`` is the only wildcard (any run, possibly empty); the match covers the whole value."""
+    """``*`` is the only wildcard (any run, possibly empty); the match covers the whole value
+    (``\\Z``, not ``$``, which would also accept a final newline the value does not match)."""
     body = ".*".join(re.escape(part) for part in pattern.split("*"))
     flags = re.DOTALL if case_sensitive else re.DOTALL | re.IGNORECASE
-    return re.compile(f"^{body}$", flags)
+    return re.compile(f"^{body}\\Z", flags)
 
 
 def cidr_network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
