@@ -30,8 +30,9 @@ decisions", research/SEMANTICS.md section 1):
 * A list value matches when any element matches.
 * String patterns are globs over the whole value: ``*`` any run of characters (newlines too),
   ``?`` exactly one character, and a backslash makes the next character literal (the backend has
-  already resolved Sigma's own escaping into this form). Matching ignores case (``str.lower`` on
-  both sides) unless the rule says ``|cased``.
+  already resolved Sigma's own escaping into this form). Matching ignores case unless the rule
+  says ``|cased``: ``str.lower`` on both sides for ASCII text, Python's ``re.IGNORECASE`` folding
+  beyond it (final sigma matches capital sigma, long s matches S).
 * Numbers, booleans and strings are compared through their string forms (``4688``, ``true``), so
   ``EventID: 4688`` matches both ``4688`` and ``"4688"``; a rule number also equals a numeric
   event value of the same amount (``4688.0``).
@@ -191,13 +192,29 @@ def _glob_regex(tokens: list[tuple[bool, str]]) -> re.Pattern[str]:
 
 
 def _compile_glob(pattern: str, cased: bool) -> _Matcher:
-    fold = _same if cased else str.lower
-    tokens = _glob_tokens(pattern if cased else pattern.lower())
+    if cased:
+        return _compile_folded(pattern, _same)
+    ascii_only = _compile_folded(pattern, str.lower)
+    if not pattern.isascii():  # str.lower is not re's case folding beyond ASCII
+        return _unicode_matcher(pattern)
+    unicode = _unicode_matcher(pattern)
+    return lambda value: ascii_only(value) if value.isascii() else unicode(value)
+
+
+def _compile_folded(pattern: str, fold: Callable[[str], str]) -> _Matcher:
+    tokens = _glob_tokens(fold(pattern))
     simple = _simple_matcher(tokens, fold)
     if simple is not None:
         return simple
     compiled = _glob_regex(tokens)
     return lambda value: compiled.fullmatch(fold(value)) is not None
+
+
+def _unicode_matcher(pattern: str) -> _Matcher:
+    """Case-insensitive as Python's re.IGNORECASE (simple case folding plus its extra cases),
+    the meaning the Sigma value has everywhere in sigma-parity."""
+    compiled = re.compile(_glob_regex(_glob_tokens(pattern)).pattern, re.DOTALL | re.IGNORECASE)
+    return lambda value: compiled.fullmatch(value) is not None
 
 
 def _matcher(pattern: str, cased: bool = False) -> _Matcher:
