@@ -87,6 +87,9 @@ def fill(value: SigmaString, many: str = "", one: str = ONE_CHAR) -> str:
 
 
 def _string_witnesses(value: SigmaString) -> list[Candidate]:
+    low, high = _address_completion(value, "1"), _address_completion(value, "254")
+    if low is not None and high is not None:  # '10.1.*': whole addresses are the witnesses
+        return [("plain", low), ("padded", high)]
     plain = fill(value)
     # An empty value is kept out: whether Splunk's f="*" finds f="" is an open point of the
     # SPL model (docs/engines.md, spl-empty-value), and fixtures stay off open points.
@@ -95,6 +98,21 @@ def _string_witnesses(value: SigmaString) -> list[Candidate]:
     if not isinstance(value, SigmaCasedString) and plain.swapcase() != plain:
         found.append(("case", fill(value, PADDING).swapcase()))
     return found
+
+
+_OCTETS_PREFIX = re.compile(r"(?:\d{1,3}\.){1,3}")
+
+
+def _address_completion(value: SigmaString, octet: str) -> str | None:
+    """An IPv4 prefix ending in ``*`` completed to a whole address (an ip-typed field holds
+    nothing else, so '127.' alone could only test what a mapping does with malformed values)."""
+    parts = value.s
+    if len(parts) != 2 or parts[1] != SpecialChars.WILDCARD_MULTI or not isinstance(parts[0], str):
+        return None
+    prefix = parts[0]
+    if not _OCTETS_PREFIX.fullmatch(prefix):
+        return None
+    return prefix + ".".join([octet] * (4 - prefix.count(".")))
 
 
 def _string_near_misses(value: SigmaString) -> list[Candidate]:
