@@ -105,6 +105,9 @@ QUERIES = [
     pytest.param({"k": ">5"}, 'k:">5"', [], id="T11-quoted"),
     pytest.param({"cn|startswith": ">a"}, r"cn:/\>a.*/", [], id="T11-pattern-regexp"),
     pytest.param({"k": ""}, 'k:""', [], id="empty-string"),
+    # whitespace ends a query_string term unless escaped (QueryParser.jj _WHITESPACE)
+    pytest.param({"k|cased": "\t"}, "k:\\\t", [], id="tab-escaped"),
+    pytest.param({"cn": "a\n\r\u3000"}, "cn:a\\\n\\\r\\\u3000", [], id="whitespace-escaped"),
     # a regexp ending in an escaped backslash would swallow its closing slash
     pytest.param({"k|endswith": "x\\"}, r"k:/.*[Xx][\\]/", [], id="trailing-backslash"),
     # numbers, comparisons (T18)
@@ -238,6 +241,8 @@ SEMANTICS = [
     pytest.param({"t|contains": "foo"}, {"t": "a FOO b"}, True, id="T15-text-token"),
     pytest.param({"tk": "Foo"}, {"tk": "FOO"}, True, id="text-keyword-subfield"),
     pytest.param(["foo"], {"k": "xFOOx"}, True, id="keyword"),
+    pytest.param({"k|cased": "\t"}, {"k": "\t"}, True, id="tab-value"),
+    pytest.param({"k|cased": "\t"}, {"k": ""}, False, id="tab-not-empty"),
 ]
 
 

@@ -17,6 +17,8 @@ and Query DSL sections; research/SEMANTICS.md §8); this subclass changes what i
   parenthesised (pySigma's ``parenthesize``).
 * Ranges (T11): an unquoted term starting with ``<``/``>`` is a range even when escaped, so such
   values are quoted (literal) or written as a regexp (pattern).
+* Whitespace (tab, CR, LF, U+3000, not only the space pySigma escapes) ends a term unless
+  escaped: every such character is escaped with ``\\`` (QueryParser.jj).
 
 Where the query cannot mean exactly the rule, it says so with a warning whose direction is seen
 from the whole query; what it cannot approximate raises SigmaFeatureNotSupportedByBackendError.
@@ -85,6 +87,9 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
     """LuceneBackend with the parity overrides; values are rendered per field type."""
 
     name: ClassVar[str] = "Elasticsearch Lucene (parity)"
+    # pySigma escapes the space only; the classic QueryParser also ends a term at tab, CR, LF
+    # and U+3000 (QueryParser.jj _WHITESPACE), and ``\\`` + any character is that character.
+    add_escaped: ClassVar[str] = LuceneBackend.add_escaped + "\t\n\r\u3000"
 
     def __init__(self, *args: Any, schema: Schema | None = None, **kwargs: Any) -> None:
         """`schema`: the field types to convert for (default: the built-in ECS schema)."""
