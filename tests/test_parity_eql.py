@@ -92,6 +92,12 @@ QUERIES = [
     pytest.param({"k": "a\\*b"}, r'k regex "[Aa]\\*[Bb]"', [], id="literal-star"),
     pytest.param({"k|cased": "a\\?b"}, r'k regex "a\\?b"', [], id="cased-literal-question"),
     pytest.param({"k": ["a", "b\\*"]}, r'(k : "a" or k regex "[Bb]\\*")', [], id="mixed-list"),
+    # ':' folds each character with its one other case (Elasticsearch AutomatonQueries), which
+    # keeps final and medial sigma apart; re.IGNORECASE joins all three: a folded regex
+    pytest.param(
+        {"k|contains": "\u03c2"}, 'k regex ".*[\u03a3\u03c2\u03c3].*"', [], id="uneven-regex"
+    ),
+    pytest.param({"k|cased": "\u03c2"}, 'k == "\u03c2"', [], id="uneven-cased"),
     # numbers on numeric fields; text a long cannot hold is dropped with a warning
     pytest.param({"n": 5}, "n == 5", [], id="number"),
     pytest.param({"n": "5"}, "n == 5", [], id="numeric-text"),
@@ -230,6 +236,8 @@ SEMANTICS = [
     pytest.param({"k|cidr": "172.16.0.0/12"}, {"k": "172.15.255.255"}, False, id="cidr-below"),
     pytest.param({"b": True}, {"b": True}, True, id="boolean"),
     pytest.param({"k|exists": False}, {"n": 1}, True, id="not-exists"),
+    pytest.param({"k|contains": "\u03c2"}, {"k": "x\u03c3"}, True, id="T1-final-sigma"),
+    pytest.param({"k": "\u00b5"}, {"k": "\u039c"}, True, id="T1-micro-sign-mu"),
 ]
 
 

@@ -84,6 +84,16 @@ QUERIES = [
         {"k": ["A", "b*"]}, '(TO_LOWER(k) == "a" or TO_LOWER(k) like "b*")', [], id="mixed-list"
     ),
     pytest.param({"k": "a?b"}, 'TO_LOWER(k) like "a?b"', [], id="single-char-wildcard"),
+    # TO_LOWER keeps final and medial sigma apart, re.IGNORECASE joins all three: RLIKE
+    pytest.param(
+        {"k|startswith": "\u03c2"}, 'k rlike "[\u03a3\u03c2\u03c3].*"', [], id="uneven-rlike"
+    ),
+    pytest.param(
+        {"k": ["A", "\u017f"]},
+        '(TO_LOWER(k) == "a" or k rlike "[Ss\u017f]")',
+        [],
+        id="uneven-in-list",
+    ),
     # LIKE escapes: a literal backslash is \\ in the pattern, \\\\ in the string
     pytest.param(
         {"k|endswith": "\\cmd.exe"}, r'TO_LOWER(k) like "*\\\\cmd.exe"', [], id="like-backslash"
@@ -246,6 +256,9 @@ SEMANTICS = [
     pytest.param({"t": "Hello World"}, {"t": "hello world"}, True, id="text-whole-value"),
     pytest.param({"k|fieldref": "k2"}, {"k": "Ab", "k2": "aB"}, True, id="fieldref-case"),
     pytest.param({"k|exists": False}, {"n": 1}, True, id="not-exists"),
+    pytest.param({"k|startswith": "\u03c2"}, {"k": "\u03a3x"}, True, id="T1-final-sigma"),
+    pytest.param({"t": "\u0130"}, {"t": "i"}, True, id="T1-dotted-capital-i"),
+    pytest.param({"t": "\u0130"}, {"t": "i\u0307"}, False, id="T1-dotted-i-one-char"),
 ]
 
 

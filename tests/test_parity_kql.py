@@ -84,6 +84,20 @@ QUERIES = [
     pytest.param({"k": "4624"}, 'k:"4624"', [], id="no-letters-exact"),
     pytest.param({"cn": "Foo"}, 'cn:"Foo"', [], id="T1-normalizer"),
     pytest.param({"c|endswith": "\\X"}, r"c.caseless:*\\X", [], id="T1-caseless-variant"),
+    # the normalizer keeps final and medial sigma apart, re.IGNORECASE joins all three: each
+    # form once; too many combinations find a subset
+    pytest.param(
+        {"c|endswith": "\\\u03c2"},
+        "c.caseless:(*\\\\\u03a3 or *\\\\\u03c2 or *\\\\\u03c3)",
+        [],
+        id="T1-uneven-forms",
+    ),
+    pytest.param(
+        {"cn": "\u03c2\u03c2\u03c2"},
+        'cn:"\u03c2\u03c2\u03c2"',
+        under("T1 non-ASCII case folding"),
+        id="T1-uneven-too-many",
+    ),
     pytest.param({"tk": "Foo"}, 'tk.raw:"Foo"', under("T1 case"), id="text-keyword-subfield"),
     # |cased: a field that keeps case, else the normalized field (a superset)
     pytest.param({"k|cased": "Foo"}, 'k:"Foo"', [], id="cased"),
@@ -170,6 +184,10 @@ SEMANTICS = [
     pytest.param({"t|contains": "foo"}, {"t": "a bar"}, False, id="T15-text-no-token"),
     pytest.param({"ip|cidr": "10.0.0.0/8"}, {"ip": "10.2.3.4"}, True, id="T15-cidr"),
     pytest.param({"k": None}, {"n": 1}, True, id="null-absent"),
+    pytest.param({"c|contains": "\u03c2"}, {"c": "x\u03c3x"}, True, id="T1-final-sigma"),
+    pytest.param({"c": "\u017f"}, {"c": "S"}, True, id="T1-long-s"),
+    pytest.param({"c": "\u017f"}, {"c": "f"}, False, id="T1-long-s-not-f"),
+    pytest.param({"k|cased": "a\tb"}, {"k": "a\tb"}, True, id="tab-value"),
 ]
 
 
@@ -185,6 +203,13 @@ WARNED = [
     pytest.param({"t|contains": "foo bar"}, {"t": "foo, bar"}, False, True, id="T15-over"),
     pytest.param({"k|re": "fo+"}, {"k": "xfoy"}, True, True, id="regex-superset-hit"),
     pytest.param({"k|re": "^fo"}, {"k": "xfo"}, False, True, id="regex-superset-over"),
+    pytest.param(
+        {"cn": "\u03c2\u03c2\u03c2"},
+        {"cn": "\u03a3\u03a3\u03a3"},
+        True,
+        False,
+        id="T1-uneven-under",
+    ),
 ]
 
 

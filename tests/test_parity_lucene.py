@@ -93,6 +93,14 @@ QUERIES = [
     # a normalized field, or a normalized multi-field of the rule's field, ignores case itself
     pytest.param({"cn": "Foo"}, "cn:Foo", [], id="T1-normalizer"),
     pytest.param({"c|endswith": "\\X"}, r"c.caseless:*\\X", [], id="T1-caseless-variant"),
+    # LowerCaseFilter keeps final and medial sigma apart, re.IGNORECASE joins all three: the
+    # case-folded regexp on the parent; a normalized field without one finds a subset
+    pytest.param(
+        {"c|endswith": "\\\u03c2"}, "c:/.*\\\\[\u03a3\u03c2\u03c3]/", [], id="T1-uneven-parent"
+    ),
+    pytest.param(
+        {"cn": "\u03c2"}, "cn:\u03c2", under("T1 non-ASCII case folding"), id="T1-uneven-cn"
+    ),
     # |cased: a field that keeps case (the parent of a .caseless multi-field), else warned
     pytest.param({"k|cased": "Foo"}, "k:Foo", [], id="cased"),
     pytest.param({"c.caseless|cased": "Foo"}, "c:Foo", [], id="cased-parent"),
@@ -241,6 +249,9 @@ SEMANTICS = [
     pytest.param({"t|contains": "foo"}, {"t": "a FOO b"}, True, id="T15-text-token"),
     pytest.param({"tk": "Foo"}, {"tk": "FOO"}, True, id="text-keyword-subfield"),
     pytest.param(["foo"], {"k": "xFOOx"}, True, id="keyword"),
+    pytest.param({"c|contains": "\u03c2"}, {"c": "x\u03a3x"}, True, id="T1-final-sigma"),
+    pytest.param({"c": "\u0130"}, {"c": "i"}, True, id="T1-dotted-capital-i"),
+    pytest.param({"c": "\u0130"}, {"c": "i\u0307"}, False, id="T1-dotted-i-one-char"),
     pytest.param({"k|cased": "\t"}, {"k": "\t"}, True, id="tab-value"),
     pytest.param({"k|cased": "\t"}, {"k": ""}, False, id="tab-not-empty"),
 ]

@@ -22,6 +22,8 @@ from sigma.types import SigmaRegularExpressionFlag, SigmaString
 from converter.engines import lucene_regexp
 from converter.targets.regex import (
     Untranslatable,
+    case_forms,
+    folds_unevenly,
     ignores_case,
     literal_to_lucene,
     to_lucene,
@@ -518,3 +520,40 @@ def test_sigmahq_regexes(shared: Path) -> None:
     print(f"\n{len(regexes)} |re values: {translated} translated, {len(refused)} refused")
     print("\n".join(refused), file=sys.stderr)
     assert len(regexes) > 100 and len(refused) <= 2 and checked > 4 * translated
+
+
+# (text, whether a per-character lowercasing misses a form re.IGNORECASE joins to one of its
+# letters): Java's Character.toLowerCase maps U+03A3 to U+03C3 but leaves U+03C2; U+017F and s,
+# U+00B5 and U+03BC, U+0130 and U+0131 likewise; the Kelvin sign lowercases to k (one form).
+UNEVEN = [
+    ("abc", False),
+    ("is", False),  # ASCII i and s are left out (see folds_unevenly)
+    ("\u00e9\u00c9", False),
+    ("\u212a", False),
+    ("\u0416", False),
+    ("a\u03c2", True),
+    ("\u03a3", True),
+    ("\u017f", True),
+    ("\u00b5", True),
+    ("\u0130", True),
+    ("\u0131", True),
+]
+
+
+@pytest.mark.parametrize(("text", "uneven"), UNEVEN)
+def test_folds_unevenly(text: str, uneven: bool) -> None:
+    assert folds_unevenly(text) is uneven
+
+
+CASE_FORMS = [
+    ("a", ("A", "a")),
+    ("7", ("7",)),
+    ("\u03c2", ("\u03a3", "\u03c2", "\u03c3")),
+    ("k", ("K", "k", "\u212a")),
+    ("\u0130", ("I", "i", "\u0130", "\u0131")),
+]
+
+
+@pytest.mark.parametrize(("char", "forms"), CASE_FORMS)
+def test_case_forms(char: str, forms: tuple[str, ...]) -> None:
+    assert case_forms(char) == forms

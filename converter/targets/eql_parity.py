@@ -10,6 +10,9 @@ refuses. This backend renders each value for the field's type in the schema
 * ``:`` is case-insensitive equality with ``*``/``?`` wildcards over the whole value, list form an
   OR; ``==``/``in`` are case-sensitive without wildcards; ``like`` is the case-sensitive wildcard
   match (SYNTAX "Comparison operators", "Pattern comparison keywords", "Lookup operators").
+  ``:`` pairs each character with its one other case (Elasticsearch AutomatonQueries), so a
+  value with a letter Python's IGNORECASE folds with several forms (sigmas, long s, dotted i)
+  becomes a ``regex`` listing every form.
 * Wildcards cannot be escaped (Elasticsearch ``StringUtils.toLikePattern``; SYNTAX "Wildcards"),
   so a value with a literal ``*`` or ``?`` becomes a ``regex`` (Lucene RegExp, whole value,
   converter.targets.regex) folded for case where Sigma ignores it.
@@ -75,6 +78,7 @@ from converter.targets.parity_values import (
     prefix_warning,
     regex_body,
     resolve,
+    uneven_case,
     unsupported,
     value_text,
 )
@@ -241,7 +245,10 @@ class EqlParityBackend(FieldPatterns, ParityWarnings, ElasticEqlBackend):
                 self.warn_extra(
                     cond, "T1 |cased on a normalized field", f"{field.name} ignores case"
                 )
-            if literal_wildcards(parts):
+            # ":" folds each character with its Character.toUpperCase/toLowerCase (Elasticsearch
+            # AutomatonQueries), which keeps apart forms re.IGNORECASE joins (the three sigmas):
+            # those values become a regex with every form.
+            if literal_wildcards(parts) or (not cased and uneven_case(parts)):
                 groups["regex"].append(eql_string(literal_regex(parts, fold_case=not cased)))
             elif not cased:
                 groups[":"].append(eql_string(_wildcard_text(parts)))

@@ -10,6 +10,9 @@ analyzer refuses. This backend renders each value for the field's type in the sc
   case-insensitive values compare ``TO_LOWER(field)`` with the lower-cased value
   (functions-operators/string-functions ``TO_LOWER``), the idiom Elasticsearch pushes down as a
   case-insensitive query (elastic/elasticsearch PR #128393). Values without letters skip it.
+  TO_LOWER (Java String.toLowerCase) and that pushed-down query keep apart letters Python's
+  IGNORECASE joins (final and medial sigma, long s, dotted i, micro sign): such values are an
+  ``RLIKE`` listing every case form of each letter instead.
 * ``LIKE``: ``*``/``?`` wildcards over the whole value, ``\\`` escapes the next character, after
   string unescaping (operators ``LIKE``: ``"foo \\\\* bar"``), so literal ``* ? \\`` are escaped.
 * ``RLIKE``: Lucene RegExp over the whole value (operators ``RLIKE``; query-dsl/regexp-syntax), the
@@ -64,12 +67,14 @@ from converter.targets.parity_values import (
     is_ip,
     is_wildcard,
     list_values,
+    literal_regex,
     literal_wildcards,
     negated,
     parts_of,
     prefix_warning,
     regex_body,
     resolve,
+    uneven_case,
     unsupported,
     value_text,
 )
@@ -235,19 +240,26 @@ class EsqlParityBackend(FieldPatterns, ParityWarnings, ElasticEsqlBackend):
         name = esql_field(field.name)
         equal: dict[str, list[str]] = {}
         like: dict[str, list[str]] = {}
+        rlike: list[str] = []
         for value in values:
             parts = parts_of(value)
             lower = not isinstance(value, SigmaCasedString) and _has_case(parts)
             if isinstance(value, SigmaCasedString) and field.spec.normalizer:
                 self.warn_extra(cond, "T1 |cased on a normalized field", f"{field.name}")
             operand = f"TO_LOWER({name})" if lower else name
-            if all(isinstance(p, str) for p in parts):
+            if lower and uneven_case(parts):
+                # TO_LOWER keeps apart forms re.IGNORECASE joins (final and medial sigma): RLIKE
+                # with every form
+                rlike.append(f"{name} rlike {esql_string(literal_regex(parts, fold_case=True))}")
+            elif all(isinstance(p, str) for p in parts):
                 text = "".join(p for p in parts if isinstance(p, str))
                 equal.setdefault(operand, []).append(esql_string(text.lower() if lower else text))
             else:
                 like.setdefault(operand, []).append(esql_string(like_pattern(parts, lower)))
         clauses = [_equal_list(op, items) for op, items in equal.items()]
-        return clauses + [f"{op} like {p}" for op, patterns in like.items() for p in patterns]
+        return (
+            clauses + [f"{op} like {p}" for op, patterns in like.items() for p in patterns] + rlike
+        )
 
     def _numbers(self, cond: Any, field: Resolved, values: Sequence[Any]) -> list[str]:
         """Numbers by ``==``/``in``; patterns over ``TO_STRING(field)``, the number's text."""

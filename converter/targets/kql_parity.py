@@ -10,7 +10,10 @@ without ``case_insensitive``), so on top of it this subclass:
   (Elasticsearch normalizes term and wildcard input, ES PR #53127); elsewhere a value with cased
   letters matches in its own case only, a subset (under-match warning). ``|cased`` values go to
   a field that keeps case (the parent of a ``.caseless`` multi-field), else ignore case
-  (over-match).
+  (over-match). The normalizer lowercases per code point (Java Character.toLowerCase), which
+  keeps apart letters Python's IGNORECASE joins (sigmas, long s, dotted/dotless i, micro sign):
+  such a value is listed once per combination of those letters' case forms (under-match
+  warning past MAX_CASE_VARIANTS).
 * ``?`` (T3): KQL's only wildcard is ``*``, so Sigma's one-character wildcard becomes ``*``
   (over-match).
 * Text fields (T15): analysed into lower-cased tokens; ``*run*`` of token characters is exact,
@@ -25,6 +28,8 @@ Warning directions are seen from the whole query: an odd number of enclosing ``n
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -38,9 +43,12 @@ from sigma.conversion.state import ConversionState
 from sigma.types import SigmaCasedString, SigmaRegularExpression, SigmaString, SpecialChars
 
 from converter.targets import lucene_kql_fields as fields
+from converter.targets import regex
 from converter.targets.kql import KibanaKqlBackend, quote, unsupported
 from converter.targets.lucene_kql_fields import WILD, Part
 from converter.targets.regex_superset import NotParsable, requirement
+
+MAX_CASE_VARIANTS = 16  # values per Sigma value for unevenly folded letters (a short query)
 
 
 class KqlParityBackend(fields.DistinctWarnings, KibanaKqlBackend):
@@ -76,8 +84,31 @@ class KqlParityBackend(fields.DistinctWarnings, KibanaKqlBackend):
         if not isinstance(value, SigmaString):
             return cond.field, self.render_value(cond)
         constant = fields.from_logsource(cond)
-        field = cond.field if constant else self._target(cond.field, value, fields.negated(cond))
-        return field, self._render_string(field, value, False, fields.negated(cond))
+        flipped = fields.negated(cond)
+        field = cond.field if constant else self._target(cond.field, value, flipped)
+        if not constant and fields.folds_unevenly(value) and self._folds(field, value):
+            return field, self._case_forms(field, value, flipped)
+        return field, self._render_string(field, value, False, flipped)
+
+    def _folds(self, field: str, value: SigmaString) -> bool:
+        """Whether the field folds the value's case (a normalizer or a text analyzer)."""
+        spec = self.schema.field(field)
+        return not isinstance(value, SigmaCasedString) and (
+            spec.is_text or fields.ignores_case(self.schema, field)
+        )
+
+    def _case_forms(self, field: str, value: SigmaString, flipped: bool) -> str:
+        """A lowercase normalizer folds per character with Java's Character.toLowerCase, which
+        keeps apart forms ``re.IGNORECASE`` joins (U+03C2/U+03C3, U+017F/``s``): the value once per
+        combination of the case forms of those letters (forms the normalizer joins repeat,
+        harmlessly). Too many combinations, or a text field, find a subset."""
+        variants = _case_variants(value, MAX_CASE_VARIANTS)
+        if variants is None or self.schema.field(field).is_text:
+            message = f"{field} lowercases per character: other case forms of {value} missed"
+            self.warn("T1 non-ASCII case folding", fields.direction(False, flipped), message)
+            return self._render_string(field, value, False, flipped)
+        rendered = [self._render_string(field, v, False, flipped) for v in variants]
+        return "(" + " or ".join(dict.fromkeys(rendered)) + ")"
 
     def _target(self, field: str, value: SigmaString, flipped: bool) -> str:
         """The field a keyword-type value is sent to, warning where case cannot be kept; a
@@ -190,6 +221,32 @@ class KqlParityBackend(fields.DistinctWarnings, KibanaKqlBackend):
         message = "keyword matched case-sensitively on keyword fields and per token on text"
         self.warn("keyword search", fields.direction(False, fields.negated(cond)), message)
         return self._pattern(_plain(_merge_wildcards(parts)))
+
+
+def _case_variants(value: SigmaString, most: int) -> list[SigmaString] | None:
+    """``value`` with each unevenly folded letter replaced by each of its case forms; None when
+    that makes more than ``most`` values."""
+    choices: list[tuple[Part, ...]] = []
+    for part in value.s:
+        if not isinstance(part, str):
+            choices.append((part,))
+            continue
+        for c in part:
+            choices.append(regex.case_forms(c) if regex.folds_unevenly(c) else (c,))
+    if math.prod(len(c) for c in choices) > most:
+        return None
+    return [fields.sigma_string(_joined(combo)) for combo in itertools.product(*choices)]
+
+
+def _joined(parts: Iterable[Part]) -> tuple[Part, ...]:
+    """Adjacent characters as one string part, as pySigma keeps them."""
+    out: list[Part] = []
+    for part in parts:
+        if isinstance(part, str) and out and isinstance(out[-1], str):
+            out[-1] += part
+        else:
+            out.append(part)
+    return tuple(out)
 
 
 def _plain(parts: Iterable[Part]) -> list[str | SpecialChars]:

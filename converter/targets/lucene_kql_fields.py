@@ -37,6 +37,7 @@ from sigma.types import Placeholder, SigmaString, SpecialChars
 from converter.results import ConversionWarning, Direction
 from converter.schema.ecs import MAX_TOKEN_LENGTH, TOKEN_CHARS
 from converter.schema.model import Schema
+from converter.targets import regex
 from converter.targets.base import WarningCollector
 from converter.targets.regex_superset import Need
 
@@ -164,6 +165,12 @@ def _cased_char(char: str) -> bool:
 
 def string_has_case(value: SigmaString) -> bool:
     return any(isinstance(p, str) and has_case(p) for p in value.s)
+
+
+def folds_unevenly(value: SigmaString) -> bool:
+    """Whether a lowercase normalizer would fold some letter of the value differently from
+    ``re.IGNORECASE`` (converter.targets.regex.folds_unevenly: sigmas, long s, dotted i...)."""
+    return any(isinstance(p, str) and regex.folds_unevenly(p) for p in value.s)
 
 
 # --- text fields -----------------------------------------------------------------------------

@@ -7,8 +7,11 @@ and Query DSL sections; research/SEMANTICS.md §8); this subclass changes what i
 * Case (T1): keyword and wildcard fields compare case-sensitively. A value goes to a multi-field
   with a lowercase normalizer where the schema has one (the normalizer applies to wildcard and
   prefix patterns, ES PR #53127); otherwise a value with cased letters becomes a Lucene regexp
-  listing both cases of each letter (converter.targets.regex). ``|cased`` values go to a field
-  that keeps case (the parent of a ``.caseless`` multi-field).
+  listing both cases of each letter (converter.targets.regex). The normalizer lowercases per
+  code point (Java Character.toLowerCase), which keeps apart letters Python's IGNORECASE joins
+  (final and medial sigma, long s, dotted and dotless i, micro sign and mu): values with such a
+  letter get the regexp on the parent field instead. ``|cased`` values go to a field that keeps
+  case (the parent of a ``.caseless`` multi-field).
 * Text fields (T15): analysed into lower-cased tokens; ``*run*`` of token characters is exact,
   anything else is approximated by the tokens it implies (over-match warning).
 * Regexes (T6/T7): translated to Lucene RegExp (whole-value anchoring, dialect, case folding).
@@ -88,7 +91,7 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
 
     name: ClassVar[str] = "Elasticsearch Lucene (parity)"
     # pySigma escapes the space only; the classic QueryParser also ends a term at tab, CR, LF
-    # and U+3000 (QueryParser.jj _WHITESPACE), and ``\\`` + any character is that character.
+    # and U+3000 (QueryParser.jj _WHITESPACE), and ``\`` + any character is that character.
     add_escaped: ClassVar[str] = LuceneBackend.add_escaped + "\t\n\r\u3000"
 
     def __init__(self, *args: Any, schema: Schema | None = None, **kwargs: Any) -> None:
@@ -185,9 +188,26 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
         if isinstance(value, SigmaCasedString):
             return self._cased(field, value, flipped)
         variant = fields.caseless_variant(self.schema, field)
-        if variant is not None or not fields.string_has_case(value):
+        if not fields.string_has_case(value):
             return self._term(variant or field, value)
+        if variant is not None and fields.folds_unevenly(value):
+            return self._uneven(field, variant, value, flipped)
+        if variant is not None:
+            return self._term(variant, value)
         return self._folded(field, value, flipped)
+
+    def _uneven(self, field: str, variant: str, value: SigmaString, flipped: bool) -> Clause:
+        """A letter the lowercase normalizer folds differently from ``re.IGNORECASE`` (U+03C2
+        and U+03C3 stay apart; LowerCaseFilter is Java's per-code-point Character.toLowerCase):
+        the case-folded regexp on the field that keeps case; without one, the normalized
+        field, which finds a subset."""
+        cased = fields.cased_variant(self.schema, field)
+        if cased is not None and cased != variant:
+            return self._folded(cased, value, flipped)
+        direction = fields.direction(matches_more=False, flipped=flipped)
+        message = f"{variant} lowercases per character: other case forms of {value} missed"
+        self.warn("T1 non-ASCII case folding", direction, message)
+        return self._term(variant, value)
 
     def _cased(self, field: str, value: SigmaString, flipped: bool) -> Clause:
         """``|cased``: a field that keeps case; else the case-insensitive field, a superset."""

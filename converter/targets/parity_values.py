@@ -34,7 +34,7 @@ from sigma.types import (
 from converter.results import ConversionWarning
 from converter.schema.model import FieldSpec, Schema
 from converter.targets.base import WarningCollector
-from converter.targets.regex import Untranslatable, literal_to_lucene, translate
+from converter.targets.regex import Untranslatable, folds_unevenly, literal_to_lucene, translate
 
 Part = str | SpecialChars
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -197,6 +197,13 @@ def literal_wildcards(parts: Sequence[Part]) -> bool:
 def is_wildcard(part: Part, which: str) -> bool:
     multi = part == SpecialChars.WILDCARD_MULTI
     return multi if which == "*" else part == SpecialChars.WILDCARD_SINGLE
+
+
+def uneven_case(parts: Sequence[Part]) -> bool:
+    """Whether folding the value's case per character (Java's Character.toLowerCase in
+    Elasticsearch's case-insensitive queries, String.toLowerCase in ES|QL's TO_LOWER) misses
+    case forms ``re.IGNORECASE`` matches (converter.targets.regex.folds_unevenly)."""
+    return any(isinstance(p, str) and folds_unevenly(p) for p in parts)
 
 
 def literal_regex(parts: Sequence[Part], fold_case: bool) -> str:

@@ -139,6 +139,30 @@ def _fold(ranges: Ranges) -> Ranges:
     return _normalize((*ranges, *extra)) if extra else ranges
 
 
+def folds_unevenly(text: str) -> bool:
+    """Whether a non-ASCII character of ``text`` has case forms Python's ``re.IGNORECASE``
+    treats as equal but a per-character lowercasing does not map to one form (its class holds
+    several simple lowercases: final and medial sigma, long s, dotless and dotted i, micro sign
+    and mu, ...). A lowercase normalizer (Lucene's LowerCaseFilter, Java
+    ``Character.toLowerCase``: the simple mapping) or ``TO_LOWER`` then misses some of the forms
+    the oracle matches. ASCII ``i``/``s`` (equal to U+0131/U+017F in Python) are left out: only an
+    event holding U+0131/U+017F where the rule has ``i``/``s`` tells the difference."""
+    return any(not c.isascii() and _uneven(ord(c)) for c in text)
+
+
+def case_forms(char: str) -> tuple[str, ...]:
+    """Every character ``re.IGNORECASE`` treats as equal to ``char`` (itself included)."""
+    _, classes = _case_classes()
+    return tuple(chr(cp) for cp in sorted(classes.get(ord(char), (ord(char),))))
+
+
+@functools.cache
+def _uneven(cp: int) -> bool:
+    tolower: Callable[[int], int] = importlib.import_module("_sre").unicode_tolower
+    _, classes = _case_classes()
+    return len({tolower(other) for other in classes.get(cp, (cp,))}) > 1
+
+
 @functools.cache
 def _unicode_space() -> Ranges:
     """Python's Unicode ``\\s`` (str.isspace per character): a short, exact list."""
