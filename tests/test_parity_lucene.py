@@ -116,6 +116,9 @@ QUERIES = [
     # whitespace ends a query_string term unless escaped (QueryParser.jj _WHITESPACE)
     pytest.param({"k|cased": "\t"}, "k:\\\t", [], id="tab-escaped"),
     pytest.param({"cn": "a\n\r\u3000"}, "cn:a\\\n\\\r\\\u3000", [], id="whitespace-escaped"),
+    # a whole term AND, OR or NOT is an operator: its first letter escaped (QueryParser.jj)
+    pytest.param({"k|cased": "NOT"}, r"k:\NOT", [], id="operator-word-escaped"),
+    pytest.param({"k|cased": ["OR", "AND*"]}, r"k:(\OR OR AND*)", [], id="operator-word-list"),
     # a regexp ending in an escaped backslash would swallow its closing slash
     pytest.param({"k|endswith": "x\\"}, r"k:/.*[Xx][\\]/", [], id="trailing-backslash"),
     # numbers, comparisons (T18)
@@ -254,6 +257,7 @@ SEMANTICS = [
     pytest.param({"c": "\u0130"}, {"c": "i\u0307"}, False, id="T1-dotted-i-one-char"),
     pytest.param({"k|cased": "\t"}, {"k": "\t"}, True, id="tab-value"),
     pytest.param({"k|cased": "\t"}, {"k": ""}, False, id="tab-not-empty"),
+    pytest.param({"k|cased": "OR"}, {"k": "OR"}, True, id="operator-word-value"),
 ]
 
 

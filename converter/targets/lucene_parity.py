@@ -21,7 +21,8 @@ and Query DSL sections; research/SEMANTICS.md §8); this subclass changes what i
 * Ranges (T11): an unquoted term starting with ``<``/``>`` is a range even when escaped, so such
   values are quoted (literal) or written as a regexp (pattern).
 * Whitespace (tab, CR, LF, U+3000, not only the space pySigma escapes) ends a term unless
-  escaped: every such character is escaped with ``\\`` (QueryParser.jj).
+  escaped: every such character is escaped with ``\\`` (QueryParser.jj); a term that is a whole
+  ``AND``/``OR``/``NOT`` gets its first letter escaped (those words are operators).
 
 Where the query cannot mean exactly the rule, it says so with a warning whose direction is seen
 from the whole query; what it cannot approximate raises SigmaFeatureNotSupportedByBackendError.
@@ -239,7 +240,10 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
             if not value.contains_special():
                 return self._clause(field, _phrase(str(value)))
             return self._regexp(field, literal_to_lucene(value, fold_case=False))
-        return self._clause(field, self.convert_value_str(value, self._state))
+        text = self.convert_value_str(value, self._state)
+        # A whole term AND, OR or NOT is an operator (QueryParser.jj: <AND>, <OR>, <NOT>);
+        # ``\\`` + any character is that character, so an escaped first letter is a term.
+        return self._clause(field, "\\" + text if text in ("AND", "OR", "NOT") else text)
 
     def _typed(self, field: str, value: SigmaString, flipped: bool) -> Clause:
         """Numeric, ip, boolean and date fields compare parsed values. Whole-octet IPv4 prefixes
