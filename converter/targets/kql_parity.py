@@ -99,14 +99,22 @@ class KqlParityBackend(fields.DistinctWarnings, KibanaKqlBackend):
 
     def _case_forms(self, field: str, value: SigmaString, flipped: bool) -> str:
         """A lowercase normalizer folds per character with Java's Character.toLowerCase, which
-        keeps apart forms ``re.IGNORECASE`` joins (U+03C2/U+03C3, U+017F/``s``): the value once per
-        combination of the case forms of those letters (forms the normalizer joins repeat,
-        harmlessly). Too many combinations, or a text field, find a subset."""
+        keeps apart forms ``re.IGNORECASE`` joins (final and medial sigma, long s and s): the
+        value once per combination of the case forms of those letters (forms the normalizer
+        joins repeat, harmlessly). Too many combinations, or a text field, find a subset."""
+        forms = self._forms(field, value, flipped)
+        if forms is not None:
+            return forms
+        message = f"{field} lowercases per character: other case forms of {value} missed"
+        self.warn("T1 non-ASCII case folding", fields.direction(False, flipped), message)
+        return self._render_string(field, value, False, flipped)
+
+    def _forms(self, field: str, value: SigmaString, flipped: bool) -> str | None:
+        """``(v1 or v2 ...)`` over the value's case-form combinations; None past the limit or on
+        a text field (whose tokens are searched one by one)."""
         variants = _case_variants(value, MAX_CASE_VARIANTS)
         if variants is None or self.schema.field(field).is_text:
-            message = f"{field} lowercases per character: other case forms of {value} missed"
-            self.warn("T1 non-ASCII case folding", fields.direction(False, flipped), message)
-            return self._render_string(field, value, False, flipped)
+            return None
         rendered = [self._render_string(field, v, False, flipped) for v in variants]
         return "(" + " or ".join(dict.fromkeys(rendered)) + ")"
 
@@ -200,6 +208,12 @@ class KqlParityBackend(fields.DistinctWarnings, KibanaKqlBackend):
                 raise unsupported(f"|re ignoring case on {field}, which keeps case (no regexp)")
         else:
             target = self._target(field, value, flipped)
+        if ignores_case and fields.folds_unevenly(value) and self._folds(target, value):
+            # every case form, or nothing certain: the superset must not lose a form
+            forms = self._forms(target, value, flipped)
+            if forms is None:
+                return None
+            return f"{self.escape_and_quote_field(target)}:{forms}"
         rendered = self._render_string(target, value, False, flipped)
         return f"{self.escape_and_quote_field(target)}:{rendered}"
 
