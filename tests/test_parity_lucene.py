@@ -111,6 +111,7 @@ QUERIES = [
     pytest.param({"cn": "a\\?b"}, r"cn:a\?b", [], id="literal-question-term"),
     # T11: an unquoted term starting with < or > is a range even when escaped
     pytest.param({"k": ">5"}, 'k:">5"', [], id="T11-quoted"),
+    pytest.param({"k|cased": ">a\\?"}, 'k:">a?"', [], id="T11-quoted-literal-question"),
     pytest.param({"cn|startswith": ">a"}, r"cn:/\>a.*/", [], id="T11-pattern-regexp"),
     pytest.param({"k": ""}, 'k:""', [], id="empty-string"),
     # whitespace ends a query_string term unless escaped (QueryParser.jj _WHITESPACE)
@@ -238,6 +239,7 @@ SEMANTICS = [
     pytest.param({"k": "a?c"}, {"k": "abbc"}, False, id="T3-one-character"),
     pytest.param({"k": ">5"}, {"k": ">5"}, True, id="T11-range-char-literal"),
     pytest.param({"k": ">5"}, {"k": "7"}, False, id="T11-no-range"),
+    pytest.param({"k|cased": ">\\*"}, {"k": ">*"}, True, id="T11-literal-star"),
     pytest.param({"k|endswith": "x\\"}, {"k": "AX\\"}, True, id="trailing-backslash"),
     pytest.param({"k|re": "oo"}, {"k": "foo"}, True, id="T6-regex-searches"),
     pytest.param({"k|re": "^fo"}, {"k": "xfoo"}, False, id="T6-regex-anchor"),

@@ -237,8 +237,10 @@ class LuceneParityBackend(fields.DistinctWarnings, LuceneBackend):
         leading ``<``/``>``, which query_string reads as a range even when escaped (T11)."""
         first = value.s[0] if value.s else ""
         if isinstance(first, str) and first[:1] in ("<", ">"):
-            if not value.contains_special():
-                return self._clause(field, _phrase(str(value)))
+            if not value.contains_special():  # str() would re-escape a literal * or ?
+                return self._clause(
+                    field, _phrase("".join(p for p in value.s if isinstance(p, str)))
+                )
             return self._regexp(field, literal_to_lucene(value, fold_case=False))
         text = self.convert_value_str(value, self._state)
         # A whole term AND, OR or NOT is an operator (QueryParser.jj: <AND>, <OR>, <NOT>);
