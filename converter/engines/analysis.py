@@ -20,6 +20,7 @@ https://www.elastic.co/docs/reference/text-analysis/analysis-lowercase-tokenfilt
 
 from __future__ import annotations
 
+import _sre  # type: ignore[import-not-found]  # CPython: the simple case mapping re uses
 import re
 import unicodedata
 from collections.abc import Callable
@@ -42,8 +43,9 @@ def lowercase(text: str) -> str:
 
 
 def _lower_char(c: str) -> str:
-    lowered = c.lower()
-    return lowered if len(lowered) == 1 else c
+    """Java's Character.toLowerCase: the simple mapping of UnicodeData.txt (U+0130 -> i), where
+    Python's str.lower applies SpecialCasing (U+0130 -> i + combining dot)."""
+    return chr(_sre.unicode_tolower(ord(c)))
 
 
 def _char_class(c: str) -> int:

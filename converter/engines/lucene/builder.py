@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from converter.engines.analysis import lowercase
 from converter.engines.base import QueryRejected
 from converter.engines.dsl import (
     AllFields,
@@ -143,10 +144,10 @@ class EsBuilder:
 
     def normalize(self, spec: FieldSpec, text: str) -> str:
         """The normalisation a field applies to query input (Analyzer.normalize)."""
-        if spec.is_text:
-            return text.lower()  # standard and pattern analyzers: the lowercase filter
+        if spec.is_text:  # standard and pattern analyzers: the lowercase filter
+            return lowercase(text)
         if spec.is_keyword and spec.normalizer == "lowercase":
-            return text.lower()
+            return lowercase(text)
         # Other normalizers are left to the DSL model (its open point dsl.unknown_analysis).
         return text
 
