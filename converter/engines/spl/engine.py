@@ -59,4 +59,6 @@ class SplEngine(Engine):
             compiled.assumptions |= command.assumptions
         if empty_base:
             compiled.assumptions.add(op.EMPTY_BASE_SEARCH.key)
+        if any(c.isalpha() and not c.isascii() for c in query):
+            compiled.assumptions.add(op.NONASCII_CASE.key)
         return compiled

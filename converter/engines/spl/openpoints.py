@@ -60,8 +60,16 @@ COMPARE_ORDER = OpenPoint(
     "strings (lexicographic, code point order).",
 )
 
+NONASCII_CASE = OpenPoint(
+    "spl-nonascii-case",
+    "Case-insensitive search terms and (?i) regexes fold non-ASCII letters as Python's "
+    "re.IGNORECASE does; Splunk documents its regexes as PCRE without saying whether UTF/UCP "
+    "mode (needed for caseless non-ASCII matching) is on.",
+)
+
 ALL: tuple[OpenPoint, ...] = (
     EMPTY_BASE_SEARCH,
+    NONASCII_CASE,
     EMPTY_VALUE,
     UNKNOWN_ESCAPE,
     TERM_BREAKERS,
