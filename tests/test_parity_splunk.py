@@ -168,6 +168,12 @@ QUERIES = [
     ),
     # presence ("*", exists, null) whatever the value: f="" asked besides f=* (spl-empty-value)
     pytest.param(one("F: '*'"), 'F IN ("*", "")', id="any-value"),
+    # an expansion's values are one group: NOT binds tightest in SPL (pySigma left them bare)
+    pytest.param(
+        "sel:\n    F|windash: -a\ncondition: not sel",
+        'NOT (F="-a" OR F="/a" OR F="\u2013a" OR F="\u2014a" OR F="\u2015a")',
+        id="windash-under-not",
+    ),
     pytest.param(one("F|exists: true"), 'F IN ("*", "")', id="exists"),
     pytest.param(one("F: null"), 'NOT F IN ("*", "")', id="null"),
     # a keyword: its longest alphanumeric run as *run* in the search, a substring of _raw after

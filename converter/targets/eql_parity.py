@@ -38,10 +38,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from sigma.conditions import (
-    ConditionAND,
     ConditionFieldEqualsValueExpression,
     ConditionNOT,
-    ConditionOR,
 )
 from sigma.conversion.state import ConversionState
 from sigma.types import (
@@ -49,7 +47,6 @@ from sigma.types import (
     SigmaCIDRExpression,
     SigmaCompareExpression,
     SigmaExists,
-    SigmaExpansion,
     SigmaNull,
     SigmaRegularExpression,
     SigmaString,
@@ -64,13 +61,12 @@ from converter.targets.parity_values import (
     ParityWarnings,
     Part,
     Resolved,
+    ValueLists,
     as_number,
     cidr_regex,
-    group_key,
     ipv4_prefix_cidr,
     is_ip,
     is_wildcard,
-    list_values,
     literal_regex,
     literal_wildcards,
     negated,
@@ -154,7 +150,7 @@ def _one_or_list(field: str, op: str, list_op: str, items: Sequence[str]) -> str
     return f"{field} {list_op} ({', '.join(items)})"
 
 
-class EqlParityBackend(FieldPatterns, ParityWarnings, ElasticEqlBackend):
+class EqlParityBackend(FieldPatterns, ParityWarnings, ValueLists, ElasticEqlBackend):
     """ElasticEqlBackend whose predicates follow the field types of the schema."""
 
     target_name: ClassVar[str] = "EQL"
@@ -186,35 +182,6 @@ class EqlParityBackend(FieldPatterns, ParityWarnings, ElasticEqlBackend):
         return f"({self._name(field)} != null and {expr})"
 
     # --- value lists ---------------------------------------------------------------------------
-
-    def decide_convert_condition_as_in_expression(
-        self, cond: ConditionOR | ConditionAND, state: ConversionState
-    ) -> bool:
-        return isinstance(cond, ConditionOR) and group_key(cond.args) is not None
-
-    def convert_condition_as_in_expression(
-        self, cond: ConditionOR | ConditionAND, state: ConversionState
-    ) -> str:
-        args = [a for a in cond.args if isinstance(a, ConditionFieldEqualsValueExpression)]
-        networks = [a.value.network for a in args if isinstance(a.value, SigmaCIDRExpression)]
-        if networks:
-            return self._networks(args[0], networks)
-        return self._values(args[0], [a.value for a in args])
-
-    def convert_condition_field_eq_expansion(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> str:
-        assert isinstance(cond.value, SigmaExpansion)
-        return self._values(cond, list_values(cond.value.values))
-
-    def convert_condition_field_eq_val_str(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> str:
-        return self._values(cond, [cond.value])
-
-    convert_condition_field_eq_val_str_case_sensitive = convert_condition_field_eq_val_str
-    convert_condition_field_eq_val_num = convert_condition_field_eq_val_str
-    convert_condition_field_eq_val_bool = convert_condition_field_eq_val_str
 
     def _values(self, cond: ConditionFieldEqualsValueExpression, values: Sequence[Any]) -> str:
         field = self._resolve(cond.field)

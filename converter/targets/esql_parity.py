@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
+from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
 from sigma.modifiers import SigmaCaseSensitiveModifier
 from sigma.types import (
@@ -44,7 +44,6 @@ from sigma.types import (
     SigmaCIDRExpression,
     SigmaCompareExpression,
     SigmaExists,
-    SigmaExpansion,
     SigmaFieldReference,
     SigmaRegularExpression,
     SigmaString,
@@ -60,13 +59,12 @@ from converter.targets.parity_values import (
     ParityWarnings,
     Part,
     Resolved,
+    ValueLists,
     as_number,
     cidr_regex,
-    group_key,
     ipv4_prefix_cidr,
     is_ip,
     is_wildcard,
-    list_values,
     literal_regex,
     literal_wildcards,
     negated,
@@ -155,7 +153,7 @@ def _has_case(parts: Sequence[Part]) -> bool:
     return any(isinstance(p, str) and p.lower() != p.upper() for p in parts)
 
 
-class EsqlParityBackend(FieldPatterns, ParityWarnings, ElasticEsqlBackend):
+class EsqlParityBackend(FieldPatterns, ParityWarnings, ValueLists, ElasticEsqlBackend):
     """ElasticEsqlBackend whose predicates follow the field types of the schema."""
 
     target_name: ClassVar[str] = "ES|QL"
@@ -184,35 +182,6 @@ class EsqlParityBackend(FieldPatterns, ParityWarnings, ElasticEsqlBackend):
         return f"({present} and {expr})"
 
     # --- value lists ---------------------------------------------------------------------------
-
-    def decide_convert_condition_as_in_expression(
-        self, cond: ConditionOR | ConditionAND, state: ConversionState
-    ) -> bool:
-        return isinstance(cond, ConditionOR) and group_key(cond.args) is not None
-
-    def convert_condition_as_in_expression(
-        self, cond: ConditionOR | ConditionAND, state: ConversionState
-    ) -> str:
-        args = [a for a in cond.args if isinstance(a, ConditionFieldEqualsValueExpression)]
-        networks = [a.value.network for a in args if isinstance(a.value, SigmaCIDRExpression)]
-        if networks:
-            return self._networks(args[0], networks)
-        return self._values(args[0], [a.value for a in args])
-
-    def convert_condition_field_eq_expansion(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> str:
-        assert isinstance(cond.value, SigmaExpansion)
-        return self._values(cond, list_values(cond.value.values))
-
-    def convert_condition_field_eq_val_str(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> str:
-        return self._values(cond, [cond.value])
-
-    convert_condition_field_eq_val_str_case_sensitive = convert_condition_field_eq_val_str
-    convert_condition_field_eq_val_num = convert_condition_field_eq_val_str
-    convert_condition_field_eq_val_bool = convert_condition_field_eq_val_str
 
     def _values(self, cond: ConditionFieldEqualsValueExpression, values: Sequence[Any]) -> str:
         field = self._resolve(cond, cond.field)

@@ -15,16 +15,23 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionNOT
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+)
+from sigma.conversion.state import ConversionState
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.types import (
     SigmaBool,
     SigmaCIDRExpression,
+    SigmaExpansion,
     SigmaNumber,
     SigmaRegularExpression,
     SigmaString,
@@ -340,3 +347,41 @@ def regex_body(
         if translation.direction in ("over-match", "either"):
             backend.warn_extra(cond, "T7 regex dialect", reason)
     return translation.body
+
+
+class ValueLists:
+    """How the EQL and ES|QL parity backends take values apart: an OR of one field's values, an
+    expanded value (windash, base64offset) and a single value all go to ``_values``, CIDR lists to
+    ``_networks``; each backend renders them for the field's type."""
+
+    _values: Callable[[ConditionFieldEqualsValueExpression, Sequence[Any]], str]
+    _networks: Callable[[ConditionFieldEqualsValueExpression, list[Network]], str]
+
+    def decide_convert_condition_as_in_expression(
+        self, cond: ConditionOR | ConditionAND, state: ConversionState
+    ) -> bool:
+        return isinstance(cond, ConditionOR) and group_key(cond.args) is not None
+
+    def convert_condition_as_in_expression(
+        self, cond: ConditionOR | ConditionAND, state: ConversionState
+    ) -> str:
+        args = [a for a in cond.args if isinstance(a, ConditionFieldEqualsValueExpression)]
+        networks = [a.value.network for a in args if isinstance(a.value, SigmaCIDRExpression)]
+        if networks:
+            return self._networks(args[0], networks)
+        return self._values(args[0], [a.value for a in args])
+
+    def convert_condition_field_eq_expansion(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        assert isinstance(cond.value, SigmaExpansion)
+        return self._values(cond, list_values(cond.value.values))
+
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        return self._values(cond, [cond.value])
+
+    convert_condition_field_eq_val_str_case_sensitive = convert_condition_field_eq_val_str
+    convert_condition_field_eq_val_num = convert_condition_field_eq_val_str
+    convert_condition_field_eq_val_bool = convert_condition_field_eq_val_str

@@ -310,6 +310,17 @@ class SplunkParityBackend(WarningCollector, QuotedFieldGuard, SplunkBackend):
             return self._present(cond.field)
         return super().convert_condition_field_eq_val_str(cond, state)
 
+    def convert_condition_field_eq_expansion(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        """pySigma ORs an expansion's values (windash, base64offset) without parentheses, so
+        under a NOT (which binds tightest in SPL) only the first value was negated."""
+        converted = super().convert_condition_field_eq_expansion(cond, state)
+        many = isinstance(cond.value, SigmaExpansion) and len(cond.value.values) > 1
+        if many and isinstance(converted, str):
+            return self.group_expression.format(expr=converted)
+        return converted
+
     def convert_condition_as_in_expression(self, cond: Any, state: ConversionState) -> Any:
         # pySigma lists only field atoms of one field here (decide_convert_condition_as_in_...)
         atoms = [arg for arg in cond.args if isinstance(arg, ConditionFieldEqualsValueExpression)]
