@@ -48,7 +48,7 @@ def _load_fuzz() -> ModuleType:
 
 fuzz = _load_fuzz()
 Case = fuzz.Case
-EXAMPLES = 100  # per family: ten families, 20-40 ms per example on two shared cores
+EXAMPLES = 150  # per family: ten families, 15-40 ms per example on two shared cores
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,
