@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionItem, ConditionNOT
+from sigma.modifiers import SigmaCaseSensitiveModifier
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaExists, SigmaNull
 
@@ -56,6 +57,13 @@ def item_of(leaf: Any) -> SigmaDetectionItem | None:
         owners = (i for i in node.detection_items if isinstance(i, SigmaDetectionItem))
         return next((i for i in owners if any(v is leaf.value for v in i.value)), None)
     return node
+
+
+def cased_item(leaf: Any) -> bool:
+    """Whether ``|cased`` was applied to a leaf: pySigma's field reference value does not carry
+    it, so it is read from the detection item the leaf came from."""
+    owner = item_of(leaf)
+    return owner is not None and SigmaCaseSensitiveModifier in owner.modifiers
 
 
 def unmapped_warnings(

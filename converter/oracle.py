@@ -47,7 +47,6 @@ from sigma.conditions import (
 )
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
-from sigma.modifiers import SigmaCaseSensitiveModifier
 from sigma.rule import SigmaRule
 from sigma.types import (
     CompareOperators,
@@ -68,7 +67,7 @@ from sigma.types import (
 )
 
 from converter.errors import ConverterError
-from converter.fields import item_of
+from converter.fields import cased_item
 
 Event = Mapping[str, Any]
 Predicate = Callable[[Event], bool]
@@ -187,7 +186,7 @@ def _compile_field_eq_val(node: ConditionFieldEqualsValueExpression) -> Predicat
         wanted = isinstance(value, SigmaExists) and value.exists
         return lambda event: _present(event.get(field)) == wanted
     if isinstance(value, SigmaFieldReference):
-        return _compile_fieldref(field, value, _cased_item(node))
+        return _compile_fieldref(field, value, cased_item(node))
     test = value_test(value)
     return lambda event: any(test(found) for found in _scalars(event.get(field)))
 
@@ -212,13 +211,6 @@ def _compile_fieldref(field: str, ref: SigmaFieldReference, cased: bool) -> Pred
         return any(p.fullmatch(text) for p in patterns for text in mine)
 
     return predicate
-
-
-def _cased_item(node: ConditionFieldEqualsValueExpression) -> bool:
-    """Whether ``|cased`` was applied: pySigma's field reference value does not carry it, so
-    it is read from the detection item the node came from."""
-    owner = item_of(node)
-    return owner is not None and SigmaCaseSensitiveModifier in owner.modifiers
 
 
 _NODE_COMPILERS: dict[type, Callable[[Any], Predicate]] = {

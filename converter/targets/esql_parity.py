@@ -38,7 +38,6 @@ from typing import Any, ClassVar
 
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
-from sigma.modifiers import SigmaCaseSensitiveModifier
 from sigma.types import (
     SigmaCasedString,
     SigmaCIDRExpression,
@@ -49,7 +48,8 @@ from sigma.types import (
     SigmaString,
 )
 
-from converter.fields import item_of
+from converter.engines.esql.build import RESERVED  # the model lexer's own reserved words
+from converter.fields import cased_item
 from converter.schema.model import Schema, ecs_schema
 from converter.targets.esql import ElasticEsqlBackend
 from converter.targets.parity_values import (
@@ -78,27 +78,6 @@ from converter.targets.parity_values import (
 )
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*|[_@][a-z0-9_]+", re.IGNORECASE)
-# Expression-mode tokens of lexer/Expression.g4: such a segment must be back-quoted.
-_RESERVED = frozenset(
-    {
-        "and",
-        "asc",
-        "by",
-        "desc",
-        "false",
-        "first",
-        "in",
-        "is",
-        "last",
-        "like",
-        "not",
-        "null",
-        "nulls",
-        "or",
-        "rlike",
-        "true",
-    }
-)
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _COMPARE = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
 # ECS fields documented as arrays ("Note: this field should contain an array of values", ECS
@@ -132,7 +111,7 @@ def esql_string(text: str) -> str:
 def esql_field(name: str) -> str:
     """A qualified name; back-quoted segments where esql-syntax "Identifiers" asks."""
     return ".".join(
-        s if _NAME.fullmatch(s) and s.lower() not in _RESERVED else "`" + s.replace("`", "``") + "`"
+        s if _NAME.fullmatch(s) and s.lower() not in RESERVED else "`" + s.replace("`", "``") + "`"
         for s in name.split(".")
     )
 
@@ -341,8 +320,7 @@ class EsqlParityBackend(FieldPatterns, ParityWarnings, ValueLists, ElasticEsqlBa
                     f"{field.name} (field reference) is not in the schema: the comparison holds "
                     "only if the index has a field of exactly that name",
                 )
-        owner = item_of(cond)
-        cased = owner is not None and SigmaCaseSensitiveModifier in owner.modifiers
+        cased = cased_item(cond)
         mine, theirs = (
             esql_field(f.name) if cased else f"TO_LOWER({esql_field(f.name)})" for f in fields
         )

@@ -22,7 +22,6 @@ from sigma.conversion.base import TextQueryBackend
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
-from sigma.modifiers import SigmaCaseSensitiveModifier
 from sigma.types import (
     CompareOperators,
     Placeholder,
@@ -39,7 +38,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from converter.fields import item_of
+from converter.fields import cased_item
 from converter.targets.base import Format, Target
 
 Literal = str | int | float | bool
@@ -249,8 +248,7 @@ class PythonPredicateBackend(TextQueryBackend):
         assert isinstance(value, SigmaFieldReference)
         modes = {(False, False): "equals", (True, False): "startswith"}
         modes |= {(False, True): "endswith", (True, True): "contains"}
-        item = item_of(cond)
-        cased = item is not None and SigmaCaseSensitiveModifier in item.modifiers
+        cased = cased_item(cond)
         return self.field_equals_field_expression.format(
             field1=self.escape_and_quote_field(cond.field),
             field2=self.escape_and_quote_field(value.field),

@@ -38,8 +38,6 @@ from sigma.conditions import (
     ConditionValueExpression,
 )
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
-from sigma.modifiers import SigmaCaseSensitiveModifier
-from sigma.rule import SigmaDetection, SigmaDetectionItem
 from sigma.types import (
     CompareOperators,
     Placeholder,
@@ -57,6 +55,7 @@ from sigma.types import (
     SpecialChars,
 )
 
+from converter.fields import cased_item
 from converter.results import Direction
 
 Warn = Callable[[str, Direction, str], None]
@@ -167,7 +166,7 @@ class PostFilter:
         negations: int,
     ) -> tuple[str, int]:
         mine, theirs = field_name(node.field), field_name(ref.field)
-        if not _cased(node):
+        if not cased_item(node):
             mine, theirs = f"lower({mine})", f"lower({theirs})"
         if ref.starts_with or ref.ends_with:
             self._note(
@@ -311,14 +310,3 @@ def _group(text: str, level: int, outer: int) -> str:
 
 def _direction(negations: int) -> Direction:
     return "under-match" if negations % 2 else "over-match"
-
-
-def _cased(node: ConditionFieldEqualsValueExpression) -> bool:
-    """Whether the detection item had |cased: a field reference value does not carry it."""
-    owner: Any = node.parent
-    while owner is not None and not isinstance(owner, SigmaDetectionItem | SigmaDetection):
-        owner = owner.parent
-    if isinstance(owner, SigmaDetection):  # a value list: the item that holds this value
-        items = [i for i in owner.detection_items if isinstance(i, SigmaDetectionItem)]
-        owner = next((i for i in items if any(v is node.value for v in i.value)), None)
-    return owner is not None and SigmaCaseSensitiveModifier in owner.modifiers
